@@ -1,0 +1,2 @@
+export { createCli } from './app.js';
+export { FARM_VERSION } from './version.js';

@@ -1,0 +1,2 @@
+export * from './nix32.js';
+export * from './hash.js';

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './hash/index.js';
+export * from './store-path/index.js';

@@ -1,0 +1,2 @@
+export * from './store-path.js';
+export * from './make-paths.js';
