@@ -1,0 +1,1 @@
+export * from './byte-source.js';
