@@ -1,0 +1,2 @@
+export { PROTO_LOADER_OPTIONS } from './options.js';
+export { PROTO_ROOT, protoFiles, loadFarmProtos } from './load.js';

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The farm's main job on the embedded default: everything on one machine, building examples/.
+# Until the coordinator and agents exist (issue 3), this runs what exists: it evaluates the
+# example DAG with the local Nix, has the farm verify every derivation (recomputing drv and
+# output paths), builds it with Nix, and checks the farm's NAR hash of each output against Nix's.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/ensure-deps.sh
+farm="$root/cli/bin/farm"
+nixopts=(--option substituters '')
+
+echo "== farm $("$farm" --version)"
+gcroots="$(mktemp -d)"
+trap 'rm -rf "$gcroots"' EXIT
+mapfile -t drvs < <(nix-instantiate examples/dag/default.nix -A all --add-root "$gcroots/drv" --indirect 2>/dev/null)
+echo "== evaluated ${#drvs[@]} derivations from examples/dag"
+"$farm" drv show "${drvs[@]}" | node_modules/node/bin/node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const all = JSON.parse(s); let bad = 0;
+    for (const [p, d] of Object.entries(all)) {
+      const ok = d.farm && d.farm.matches;
+      if (!ok) bad++;
+      console.log(`${ok ? "ok " : "BAD"} ${p}`);
+    }
+    if (bad) { console.error(`${bad} derivation(s) did not verify`); process.exit(1); }
+  });'
+echo "== building with Nix"
+mapfile -t outs < <(nix-store --realise "${drvs[@]}" "${nixopts[@]}" --add-root "$gcroots/out" --indirect 2>/dev/null)
+for out in "${outs[@]}"; do
+  ours="$("$farm" nar hash "$out" | awk '{print $1}')"
+  theirs="$(nix-store -q --hash "$out")"
+  [ "$ours" = "$theirs" ] || { echo "NAR hash mismatch for $out: farm $ours, nix $theirs" >&2; exit 1; }
+  echo "ok  $out $ours"
+done
+echo "== done: ${#drvs[@]} derivations verified, ${#outs[@]} outputs hashed identically by farm and Nix"
