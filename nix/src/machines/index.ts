@@ -1,0 +1,3 @@
+export * from './parse.js';
+export * from './select.js';
+export * from './report.js';

@@ -1,0 +1,3 @@
+export * from './narinfo.js';
+export * from './cache-info.js';
+export * from './fingerprint.js';

@@ -1,0 +1,3 @@
+export * from './keys.js';
+export * from './signature.js';
+export * from './sign.js';
