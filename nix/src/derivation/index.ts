@@ -1,0 +1,11 @@
+export * from './types.js';
+export * from './byte-order.js';
+export { quoteForMessage } from './aterm-reader.js';
+export * from './aterm-parse.js';
+export * from './aterm-write.js';
+export * from './output-kind.js';
+export * from './attributes.js';
+export * from './hash-modulo.js';
+export * from './paths.js';
+export * from './basic.js';
+export * from './show.js';
