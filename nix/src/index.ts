@@ -9,3 +9,6 @@ export * from './machines/index.js';
 export * from './derivation/index.js';
 export * from './nar/index.js';
 export * from './refs/index.js';
+export * from './wire/index.js';
+export * from './serve/index.js';
+export * from './worker/index.js';
