@@ -1,0 +1,2 @@
+export * from './scanner.js';
+export * from './scan-nar.js';
