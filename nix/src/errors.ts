@@ -18,7 +18,8 @@ export type NixErrorCode =
   | 'BAD_SIGNATURE'
   | 'BAD_WIRE'
   | 'WIRE_TRUNCATED'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'IO_ERROR';
 
 export interface NixErrorDetails {
   readonly offset?: number | bigint;
