@@ -1,0 +1,131 @@
+/**
+ * `farm drv show FILE.drv...`: `nix show-derivation`-shaped JSON for `.drv` files, plus a `farm`
+ * object per derivation with the drv path and output paths recomputed from the file's contents
+ * and whether each matches what the file claims. Input derivations (needed for hashDerivationModulo)
+ * are read from the directory next to each file, or from --store-dir / --root for a chroot store.
+ * All files are processed before anything is printed, so a bad file leaves stdout empty.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Command, Option } from 'clipanion';
+import {
+  DEFAULT_STORE_DIR,
+  computeOutputPaths,
+  derivationNameFromPath,
+  derivationPath,
+  isStorePath,
+  parseDerivation,
+  showDerivationEntry,
+  type Derivation,
+  type DrvHashMemo,
+  type InputDerivationResolver,
+  type ShowDerivationEntry,
+} from '@farm/nix';
+
+interface FarmCheck {
+  drvPath: { path: string; file: string | null; matches: boolean };
+  outputs: Record<string, { path: string | null; matches: boolean }>;
+}
+
+export class DrvShowCommand extends Command {
+  static override paths = [['drv', 'show']];
+
+  static override usage = Command.Usage({
+    category: 'Derivations',
+    description: 'print .drv files as `nix show-derivation` JSON and check their store paths',
+    details: `
+      Parses each \`.drv\` file strictly and prints one JSON object keyed by drv path, in the shape
+      of Nix 2.8's \`nix show-derivation\` (outputs, inputSrcs, inputDrvs, system, builder, args,
+      env). Each entry also has a \`farm\` object: the drv path and every output path recomputed
+      from the file's contents (hashDerivationModulo), each with \`"matches": true/false\` saying
+      whether it equals what the file claims (its own file name, its output paths).
+
+      Input derivations are needed to recompute input-addressed output paths. They are read by
+      base name from the directory holding each FILE (so files in /nix/store just work), or from
+      \`--store-dir DIR\` (a directory of store entries), or from \`--root DIR\` (a chroot store
+      such as \`nix-instantiate --store DIR\` makes: entries live in DIR/nix/store).
+
+      A FILE whose name is not a store path base name (\`<hash>-<name>.drv\`) is keyed by its
+      recomputed drv path and its name is taken from the \`name\` env variable.
+
+      On a malformed file or a missing input derivation nothing is printed on stdout, one line
+      \`farm drv show: <file>: <message naming the field or byte offset>\` goes to stderr and the
+      exit status is 1.
+    `,
+    examples: [
+      ['Show a derivation from the local store', '$0 drv show /nix/store/cs7m6f14f03rv602mc2nmkkrcj445b32-needs-farm-feature.drv'],
+      ['Check several derivations of a chroot store', '$0 drv show --root /tmp/st /tmp/st/nix/store/*.drv'],
+      ['Check a downloaded .drv whose inputs sit in ./drvs', '$0 drv show --store-dir ./drvs ./upload.drv'],
+    ],
+  });
+
+  storeDir = Option.String('--store-dir', {
+    description: 'directory holding input derivations by base name (default: the directory of each FILE)',
+  });
+
+  root = Option.String('--root', { description: 'chroot store root: input derivations are read from ROOT/nix/store' });
+
+  files = Option.Rest({ required: 1 });
+
+  override async execute(): Promise<number> {
+    if (this.storeDir !== undefined && this.root !== undefined) {
+      this.context.stderr.write('farm drv show: use either --store-dir or --root, not both\n');
+      return 1;
+    }
+    const result: Record<string, ShowDerivationEntry & { farm: FarmCheck }> = {};
+    const memo: DrvHashMemo = new Map();
+    for (const file of this.files) {
+      try {
+        const [key, entry] = await this.showOne(file, memo);
+        Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        this.context.stderr.write(`farm drv show: ${file}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+        return 1;
+      }
+    }
+    this.context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+
+  private lookupDir(file: string): string {
+    if (this.storeDir !== undefined) return this.storeDir;
+    if (this.root !== undefined) return join(this.root, DEFAULT_STORE_DIR);
+    return dirname(file);
+  }
+
+  private async showOne(file: string, memo: DrvHashMemo): Promise<[string, ShowDerivationEntry & { farm: FarmCheck }]> {
+    const drv = parseDerivation(await readFile(file));
+    const base = basename(file);
+    const candidate = `${DEFAULT_STORE_DIR}/${base}`;
+    const fileDrvPath = base.endsWith('.drv') && isStorePath(candidate) ? candidate : undefined;
+    const name = fileDrvPath !== undefined ? derivationNameFromPath(fileDrvPath) : drv.env.get('name');
+    if (name === undefined || name === '') throw new Error('file name is not a store path and the derivation has no name env variable');
+    const computed = derivationPath(drv, name);
+    const key = fileDrvPath ?? computed;
+    const outputs = await computeOutputPaths(drv, name, this.resolver(this.lookupDir(file)), { memo });
+    const farm: FarmCheck = { drvPath: { path: computed, file: fileDrvPath ?? null, matches: computed === fileDrvPath }, outputs: {} };
+    for (const [o, p] of outputs) {
+      const claimed = drv.outputs.get(o)?.path ?? '';
+      farm.outputs[o] = { path: p ?? null, matches: p === undefined ? claimed === '' : p === claimed };
+    }
+    return [key, { ...showDerivationEntry(key, drv), farm }];
+  }
+
+  private resolver(dir: string): InputDerivationResolver {
+    return async (drvPath: string): Promise<Derivation> => {
+      const path = join(dir, basename(drvPath));
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch (e) {
+        throw new Error(`cannot read input derivation ${drvPath} (looked for ${path}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      try {
+        return parseDerivation(bytes);
+      } catch (e) {
+        throw new Error(`input derivation ${drvPath}: ${(e as Error).message}`);
+      }
+    };
+  }
+}
