@@ -67,6 +67,15 @@ test('features.txt lists experiments A–F, each with its features-X.out', () =>
   assert.deepEqual(requiredFeaturesOf('plocal'), []);
 });
 
+const featureRunFiles: Record<string, string> = {
+  A: 'client-runs/features-A.out',
+  B: 'client-runs/features-B.out',
+  C: 'client-runs/features-C.out',
+  D: 'client-runs/features-D.out',
+  E: 'client-runs/features-E.out',
+  F: 'client-runs/features-F.out',
+};
+
 // What Nix did, read from features-X.out (the assertions below re-derive it from the file).
 const expectedOutcome: Record<string, string> = {
   A: 'accept ssh://localhost?remote-program=$VEC/cap/proxy', // supported covers both features
@@ -79,7 +88,7 @@ const expectedOutcome: Record<string, string> = {
 
 for (const e of experiments()) {
   test(`features experiment ${e.label} (${e.attr}): our rule chooses what Nix 2.8 chose`, () => {
-    const output = readVectorText(`client-runs/features-${e.label}.out`);
+    const output = readVectorText(featureRunFiles[e.label]!);
     const usedUri = uriNixUsed(output);
     const failure = failureBlock(output);
     const nixOutcome = usedUri !== undefined ? `accept ${usedUri}` : failure !== undefined ? 'decline' : 'unknown';
@@ -166,4 +175,53 @@ test('summary.txt: nix copy runs and scripted sessions all exited 0', () => {
     assert.match(c[3]!, /^copying \d+ paths\.\.\.$/m);
   }
   assert.match(summary, /### scripted sessions\nexit=0\n/);
+});
+
+/** The full client output of each offload run in summary.txt (which keeps only its tail). */
+const offloadRunFiles: Record<string, string> = {
+  'serve-offload': 'client-runs/serve-offload.out',
+  'ng-offload': 'client-runs/ng-offload.out',
+  'serve-offload-fail': 'client-runs/serve-offload-fail.out',
+  'ng-offload-fail': 'client-runs/ng-offload-fail.out',
+  'fakessh-serve-offload': 'client-runs/fakessh-serve-offload.out',
+  'fakessh-ng-offload': 'client-runs/fakessh-ng-offload.out',
+  'serve-offload-aarch64': 'client-runs/serve-offload-aarch64.out',
+  'ng-offload-aarch64': 'client-runs/ng-offload-aarch64.out',
+};
+
+test('each offload run output names only the machine our rule picks, and ends as summary.txt recorded', () => {
+  const summary = readVectorText('client-runs/summary.txt');
+  for (const [tag, file] of Object.entries(offloadRunFiles)) {
+    const section = summary.split(/^### /m).find((s) => s.startsWith(`${tag}: `));
+    assert.ok(section, tag);
+    const builders = /--builders '([^']+)'/.exec(section)![1]!;
+    const system = tag.includes('aarch64') ? 'aarch64-linux' : THIS_SYSTEM;
+    const ours = decide(builders, { system, requiredFeatures: [] });
+    assert.equal(ours.kind, 'accept', tag);
+    const out = readVectorText(file);
+    const uris = [...out.matchAll(/(?:building '[^']+' on|copying dependencies to|waiting for the upload lock to|connecting to|copying outputs from) '([^']+)'/g)].map((m) => m[1]);
+    assert.ok(uris.length > 0, tag);
+    for (const u of uris) assert.equal(u, ours.kind === 'accept' ? ours.machine.storeUri : '', `${tag}: ${u}`);
+    // summary.txt holds `tail -n 12` of the run output (after the exit line).
+    const tail = section.split('\n').slice(2).join('\n').trim();
+    assert.ok(out.trimEnd().endsWith(tail), `${tag}: summary tail is the end of ${file}`);
+  }
+});
+
+test('fakefarm.txt: a spec-only toy server got x86_64 and aarch64 offloads over both protocols via our rule', () => {
+  const text = readVectorText('client-runs/fakefarm.txt');
+  const script = readVectorText('tools/regenerate.sh');
+  const spec = /--builders "(\$proto:\/\/localhost\?remote-program=\$VEC\/fakefarm\.py [^"]+)"/.exec(script);
+  assert.ok(spec, 'regenerate.sh runs the toy server with one builders line per protocol');
+  const blocks = text.split(/^=== /m).slice(1);
+  assert.equal(blocks.length, 4);
+  for (const b of blocks) {
+    const [, proto, system] = /^(ssh|ssh-ng) (\S+) \/nix\/store\/\S+\.drv\n/.exec(b)!;
+    const builders = spec[1]!.replace('$proto', proto!);
+    const ours = decide(builders, { system: system!, requiredFeatures: [] });
+    assert.equal(ours.kind === 'accept' ? ours.machine.storeUri : ours.kind, `${proto}://localhost?remote-program=$VEC/fakefarm.py`);
+    assert.match(b, /^exit=0$/m, `${proto} ${system}`);
+    assert.equal((b.match(/\| valid=yes$/gm) ?? []).length, 2, 'both outputs of cap-b became valid in the client store');
+    assert.ok(b.includes(`built`) && b.includes(`on ${system}|`), `the toy server built for ${system}`);
+  }
 });
