@@ -22,7 +22,8 @@ function run(cmd: string, args: string[], opts: { input?: Buffer | string; env?:
   const r = spawnSync(cmd, args, {
     input: opts.input,
     timeout: 30_000,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work, ...opts.env },
+    // No .pyc files: importing nixref.py must not write into shared/vectors.
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work, PYTHONDONTWRITEBYTECODE: '1', ...opts.env },
   });
   if (r.error) throw new Error(`cannot run ${cmd}: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
