@@ -16,6 +16,7 @@ export type NixErrorCode =
   | 'BAD_NARINFO'
   | 'BAD_KEY'
   | 'BAD_SIGNATURE'
+  | 'BAD_MACHINES'
   | 'BAD_WIRE'
   | 'WIRE_TRUNCATED'
   | 'UNSUPPORTED'
