@@ -70,3 +70,13 @@ export function stripAnsi(s: string): string {
 export function formatClientErrorLines(message: string): string {
   return `error: ${stripAnsi(message).split('\n').join('\n       ')}`;
 }
+
+/** What `nix-store --serve` prints (then exits) for an invalid path argument. */
+export function formatInvalidPathError(path: string): string {
+  return `path '${highlight(path)}' is not valid`;
+}
+
+/** The daemon's STDERR_ERROR text for a path outside the store. */
+export function formatNotInStoreError(path: string): string {
+  return `path '${highlight(path)}' is not in the Nix store`;
+}

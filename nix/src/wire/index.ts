@@ -8,3 +8,4 @@ export * from './build-result.js';
 export * from './derived-path.js';
 export * from './basic-derivation.js';
 export * from './build-errors.js';
+export * from './transport.js';
