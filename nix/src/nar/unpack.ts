@@ -17,12 +17,13 @@
  * - On any error everything created is removed (dest included) before the error is rethrown.
  * File I/O is synchronous (bounded per chunk); memory is O(depth + chunk).
  */
-import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { NixFormatError, isNixFormatError } from '../errors.js';
 import { StreamSource, type ByteSource } from '../io/byte-source.js';
 import type { NarReadOptions, NarReadResult } from './events.js';
 import { readNar } from './read.js';
+import { removeTreeQuietly } from './remove-tree.js';
 
 export interface UnpackOptions extends Omit<NarReadOptions, 'requireEnd'> {
   /** Fail with BAD_NAR if the source has bytes after the NAR (default: true for raw streams/buffers, false for a ByteSource). */
@@ -88,7 +89,7 @@ export async function unpackNar(
     return result;
   } catch (e) {
     if (fd !== null) closeSync(fd);
-    if (created) rmSync(root, { recursive: true, force: true });
+    if (created) removeTreeQuietly(root);
     if (isNixFormatError(e)) throw e;
     const code = (e as { code?: unknown } | null)?.code;
     throw new NixFormatError('IO_ERROR', `cannot unpack to ${current.toString()}: ${typeof code === 'string' ? code : String(e)}`, {
