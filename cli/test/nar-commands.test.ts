@@ -89,7 +89,7 @@ test('farm nar unpack of a truncated or trailing-garbage NAR: exit 1, one line w
       assert.match(err, /^farm nar unpack: .*\(at byte \d+\)\n$/);
       assert.equal(existsSync(dest), false, 'partial output left behind');
     }
-    const exists = run(farmBin, ['nar', 'unpack', root], nar);
+    const exists = run(farmBin, ['nar', 'unpack', root], nar.subarray(0, 64)); // small: DEST is checked before stdin is read
     assert.equal(exists.status, 1);
     assert.match(exists.stderr.toString(), /already exists/);
     assert.ok(existsSync(join(root, 'B.txt')), 'an existing DEST must be left alone');

@@ -3,5 +3,8 @@
  */
 import type { CommandClass } from 'clipanion';
 import { DrvShowCommand } from './drv-show.js';
+import { NarDumpCommand } from './nar-dump.js';
+import { NarHashCommand } from './nar-hash.js';
+import { NarUnpackCommand } from './nar-unpack.js';
 
-export const commands: CommandClass[] = [DrvShowCommand];
+export const commands: CommandClass[] = [DrvShowCommand, NarDumpCommand, NarHashCommand, NarUnpackCommand];
