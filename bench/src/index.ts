@@ -1,0 +1,2 @@
+export * from './nar-bench.js';
+export * from './trees.js';
