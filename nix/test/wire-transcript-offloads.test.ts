@@ -72,11 +72,32 @@ async function offloadsOf(file: string): Promise<Offload[]> {
   return out;
 }
 
+/** The 17 sessions the vectors README describes, spelled out so a missing or extra file fails. */
+const EXPECTED_TRANSCRIPTS = [
+  'transcripts/serve-copy-from.json',
+  'transcripts/serve-copy-to.json',
+  'transcripts/serve-direct-session.json',
+  'transcripts/serve-offload-1.json',
+  'transcripts/serve-offload-2.json',
+  'transcripts/serve-offload-aarch64.json',
+  'transcripts/serve-offload-fail.json',
+  'transcripts/serve-offload-nix-build.json',
+  'transcripts/serve-offload-via-fake-ssh.json',
+  'transcripts/worker-copy-from.json',
+  'transcripts/worker-copy-to.json',
+  'transcripts/worker-direct-session.json',
+  'transcripts/worker-offload-1.json',
+  'transcripts/worker-offload-2.json',
+  'transcripts/worker-offload-aarch64.json',
+  'transcripts/worker-offload-fail.json',
+  'transcripts/worker-offload-via-fake-ssh.json',
+];
+
 test('transcripts/index.json lists every transcript file exactly once, with its ops', () => {
   const index = transcriptIndex();
   const listed = index.map((e) => e.file).sort();
-  assert.equal(listed.length, 17);
-  assert.deepEqual(listed, transcriptFiles());
+  assert.deepEqual(listed, EXPECTED_TRANSCRIPTS);
+  assert.deepEqual(transcriptFiles(), EXPECTED_TRANSCRIPTS, 'no transcript file outside the index');
   for (const e of index) {
     const t = loadTranscript(e.file);
     assert.equal(t.protocol, e.protocol, e.file);
