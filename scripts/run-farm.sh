@@ -19,7 +19,8 @@ echo "== evaluated ${#drvs[@]} derivations from examples/dag"
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
     const all = JSON.parse(s); let bad = 0;
     for (const [p, d] of Object.entries(all)) {
-      const ok = d.farm && d.farm.matches;
+      const f = d.farm;
+      const ok = f.drvPath.matches && Object.values(f.outputs).every((o) => o.matches);
       if (!ok) bad++;
       console.log(`${ok ? "ok " : "BAD"} ${p}`);
     }
