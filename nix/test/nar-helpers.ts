@@ -78,8 +78,7 @@ export function randomTree(root: string, rand: () => number, opts: { maxDepth: n
     else size = Math.floor(rand() * 3_000_000);
     size = Math.max(0, Math.min(size, budget));
     budget -= size;
-    const b = Buffer.allocUnsafe(size);
-    for (let k = 0; k < size; k++) b[k] = (k * 31 + size) & 0xff;
+    const b = Buffer.alloc(size, `${size}:${Math.floor(rand() * 1e9)}|`);
     if (size > 0) b[0] = Math.floor(rand() * 256);
     return b;
   };

@@ -1,8 +1,8 @@
 /**
- * Cross-check against the real Nix 2.8 on ~300 random trees (seeded; the seed is in every
- * failure message): our NAR bytes must equal `nix-store --dump`, our narHash must equal
- * `nix-hash --type sha256 --base32`, and our reader must parse Nix's bytes and unpack them to a
- * tree that dumps to the same bytes again. Missing nix binaries fail the test.
+ * Cross-check against the real Nix 2.8 on 300 random trees (seeded; the seed is in every
+ * failure message): our narHash must equal `nix-hash --type sha256 --base32` (one call for all
+ * trees), our NAR bytes must equal `nix-store --dump` (every third tree), and our reader must
+ * parse Nix's bytes and unpack them to a tree that dumps to the same bytes again. Missing nix binaries fail the test.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,10 +41,12 @@ test(`${TREES} random trees: bytes == nix-store --dump, hash == nix-hash, reader
       const path = paths[i]!;
       const where = `tree ${i} (seed ${seeds[i]}, FARM_NAR_SEED=${BASE_SEED})`;
       const ours = dumpNarToBuffer(path);
-      const theirs = run('nix-store', ['--dump', path]);
-      assert.ok(ours.nar.equals(theirs), `${where}: NAR bytes differ from nix-store --dump (ours ${ours.nar.length} B, nix ${theirs.length} B)`);
       assert.equal(ours.narHash.encode('nix32'), nixHashes[i], `${where}: narHash differs from nix-hash`);
       assert.equal(hashPath(path).narHash.encode('nix32'), nixHashes[i], `${where}: hashPath`);
+      // nix-store costs ~25 ms to start, so bytes are compared on every third tree; the hash
+      // comparison above covers all of them (equal sha256 of the NAR means equal bytes).
+      const theirs = i % 3 === 0 ? run('nix-store', ['--dump', path]) : ours.nar;
+      assert.ok(ours.nar.equals(theirs), `${where}: NAR bytes differ from nix-store --dump (ours ${ours.nar.length} B, nix ${theirs.length} B)`);
       const parsed = await parseNarBytes(theirs);
       assert.equal(parsed.narHash.encode('nix32'), nixHashes[i], `${where}: reader hash`);
       assert.equal(parsed.narSize, theirs.length, `${where}: reader size`);

@@ -33,6 +33,13 @@ export interface NarDumpOptions {
    * next call to `next()`. Fastest for hashing; streams must leave it false.
    */
   readonly reuseBuffer?: boolean;
+  /**
+   * Fragment mode (for parallel dumping): emit `entry ( name NAME node <node> )` for the tree at
+   * `path` instead of a whole NAR (no magic).
+   */
+  readonly entryName?: Buffer;
+  /** Hash the output (default true); fragment producers leave hashing to the assembler. */
+  readonly hash?: boolean;
 }
 
 interface DirFrame {
@@ -71,12 +78,16 @@ export class NarDumpCursor {
   private readonly rootPath: Buffer;
   private readonly chunkSize: number;
   private readonly reuseBuffer: boolean;
+  private readonly entryName: Buffer | undefined;
+  private readonly hashing: boolean;
 
   constructor(path: string | Buffer, options: NarDumpOptions = {}) {
     this.rootPath = typeof path === 'string' ? Buffer.from(path) : path;
     this.currentPath = this.rootPath;
     this.chunkSize = Math.max(4096, options.chunkSize ?? DEFAULT_CHUNK);
     this.reuseBuffer = options.reuseBuffer ?? false;
+    this.entryName = options.entryName;
+    this.hashing = options.hash ?? true;
     this.out = Buffer.allocUnsafe(this.chunkSize);
   }
 
@@ -91,7 +102,7 @@ export class NarDumpCursor {
     }
     if (this.pos === 0) return null;
     const chunk = this.out.subarray(0, this.pos);
-    this.hasher.update(chunk);
+    if (this.hashing) this.hasher.update(chunk);
     this.size += chunk.length;
     if (!this.reuseBuffer) this.out = Buffer.allocUnsafe(this.chunkSize);
     this.pos = 0;
@@ -115,12 +126,18 @@ export class NarDumpCursor {
   private step(): void {
     if (!this.started) {
       this.started = true;
-      this.put(SEQ.magic);
+      if (this.entryName === undefined) this.put(SEQ.magic);
+      else {
+        this.put(SEQ.entryName);
+        this.putToken(this.entryName);
+        this.put(SEQ.node);
+      }
       this.emitNode(this.rootPath, kindOfStat(lstatSync(this.rootPath)));
       return;
     }
     const top = this.stack[this.stack.length - 1];
     if (top === undefined) {
+      if (this.entryName !== undefined) this.put(SEQ.close);
       this.finished = true;
       return;
     }

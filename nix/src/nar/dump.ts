@@ -5,15 +5,26 @@
  */
 import { Readable } from 'node:stream';
 import { NarDumpCursor, type NarDumpOptions, type NarDumpResult } from './dump-cursor.js';
+import { dumpNarParallel } from './parallel-dump.js';
 
 export type { NarDumpOptions, NarDumpResult } from './dump-cursor.js';
 
 /**
  * Dumps `path` as a NAR, calling `onChunk` for each piece in order. By default chunks are views
  * of one reused buffer (valid only during the call); pass `{ reuseBuffer: false }` to keep them.
+ * A directory with many entries is dumped by two threads (see parallel-dump.ts) unless
+ * `parallel: false`, or a chunk size or fresh buffers are requested.
  * Throws NixFormatError (`IO_ERROR`, `UNSUPPORTED`) on unreadable or unarchivable input.
  */
-export function dumpNarSync(path: string | Buffer, onChunk: (chunk: Uint8Array) => void, options: NarDumpOptions = {}): NarDumpResult {
+export function dumpNarSync(
+  path: string | Buffer,
+  onChunk: (chunk: Uint8Array) => void,
+  options: NarDumpOptions & { readonly parallel?: boolean } = {},
+): NarDumpResult {
+  if (options.parallel !== false && options.chunkSize === undefined && options.reuseBuffer !== false) {
+    const r = dumpNarParallel(path, onChunk);
+    if (r !== null) return r;
+  }
   const cursor = new NarDumpCursor(path, { reuseBuffer: true, ...options });
   for (let c = cursor.next(); c !== null; c = cursor.next()) {
     try {
@@ -34,7 +45,7 @@ export function hashPath(path: string | Buffer): NarDumpResult {
 /** The whole NAR of `path` in memory. For tests and small trees only. */
 export function dumpNarToBuffer(path: string | Buffer): { nar: Buffer } & NarDumpResult {
   const parts: Uint8Array[] = [];
-  const r = dumpNarSync(path, (c) => parts.push(c), { reuseBuffer: false });
+  const r = dumpNarSync(path, (c) => parts.push(Buffer.from(c)));
   return { nar: Buffer.concat(parts), ...r };
 }
 

@@ -19,7 +19,14 @@ import type { ByteSource } from '../io/byte-source.js';
 import type { Hash } from '../hash/hash.js';
 import { resolveLimits, type NarLimits } from './limits.js';
 import { NarInput } from './nar-input.js';
-import { KW } from './wire.js';
+import { KW, encodeToken } from './wire.js';
+
+const seq = (...tokens: string[]): Buffer => Buffer.concat(tokens.map((t) => encodeToken(t)));
+const OPEN_TYPE = seq('(', 'type');
+const NODE_OPEN_TYPE = seq('node', '(', 'type');
+const OPEN_NAME = seq('(', 'name');
+const CLOSE = seq(')');
+const CLOSE_CLOSE = seq(')', ')');
 
 /**
  * `depth` is the number of directories above the node (0 for the NAR's root); `name` is the
@@ -62,22 +69,21 @@ export async function* narEvents(source: ByteSource, options: NarReadOptions = {
   let openDirs = 0; // directories entered and not yet closed; the next node's depth
   let name: Uint8Array | null = null;
   for (;;) {
-    // One node at depth `openDirs` named `name`.
-    await input.expect(KW.open, 'node');
-    await input.expect(KW.type, 'node');
+    // One node at depth `openDirs` named `name` (after an entry name, `node` comes first).
+    await input.expectSeq(name === null ? OPEN_TYPE : NODE_OPEN_TYPE, 'node');
     const kind = await input.expectOneOf(NODE_TYPES, 'node type');
     let needEntryClose: boolean;
     if (kind === 0) {
       yield* readRegular(input, openDirs, name);
-      needEntryClose = openDirs > 0;
+      needEntryClose = false; // readRegular consumed the entry's `)` too
     } else if (kind === 1) {
       await input.expect(KW.target, 'symlink');
       const at = input.offset;
       const target = await input.readToken(limits.maxTokenLength, 'NAR_TOO_LARGE', 'symlink target');
       if (target.length === 0 || target.includes(0)) throw input.fail('BAD_NAR', 'symlink target is empty or contains NUL', at);
-      await input.expect(KW.close, 'symlink');
+      await input.expectSeq(openDirs > 0 ? CLOSE_CLOSE : CLOSE, 'symlink');
       yield { type: 'symlink', depth: openDirs, name, target };
-      needEntryClose = openDirs > 0;
+      needEntryClose = false;
     } else {
       if (openDirs >= limits.maxDepth) throw input.fail('NAR_TOO_LARGE', `directories nest deeper than the limit of ${limits.maxDepth}`);
       yield { type: 'directory', depth: openDirs, name };
@@ -88,7 +94,7 @@ export async function* narEvents(source: ByteSource, options: NarReadOptions = {
     // Read fields of the innermost open directory until it has another entry (or all close).
     let hasNext = false;
     while (openDirs > 0) {
-      if (needEntryClose) await input.expect(KW.close, 'entry');
+      if (needEntryClose) await input.expectSeq(CLOSE, 'entry');
       if ((await input.expectOneOf(DIR_FIELDS, 'directory')) === 0) {
         name = await readEntryName(input, lastNames, openDirs - 1);
         hasNext = true;
@@ -116,14 +122,13 @@ async function* readRegular(input: NarInput, depth: number, name: Uint8Array | n
   const size = await input.readLength(input.limits.maxFileSize, 'NAR_TOO_LARGE', 'file');
   yield { type: 'file', depth, name, executable, size };
   for await (const chunk of input.payloadChunks(size)) yield { type: 'contents', chunk };
-  await input.expect(KW.close, 'regular file');
+  await input.expectSeq(depth > 0 ? CLOSE_CLOSE : CLOSE, 'regular file');
   yield { type: 'fileEnd', depth };
 }
 
 /** After `entry`: `(` `name` NAME `node`; NAME validated and checked against its predecessor. */
 async function readEntryName(input: NarInput, lastNames: (Uint8Array | null)[], dirDepth: number): Promise<Uint8Array> {
-  await input.expect(KW.open, 'entry');
-  await input.expect(KW.name, 'entry');
+  await input.expectSeq(OPEN_NAME, 'entry');
   const at = input.offset;
   const name = await input.readToken(input.limits.maxTokenLength, 'NAR_TOO_LARGE', 'entry name');
   const problem = unsafeNameProblem(name);
@@ -134,7 +139,6 @@ async function readEntryName(input: NarInput, lastNames: (Uint8Array | null)[], 
     throw new NixFormatError('BAD_NAR', `entry name ${JSON.stringify(Buffer.from(name).toString())} is ${how}`, { offset: at });
   }
   lastNames[dirDepth] = name;
-  await input.expect(KW.node, 'entry');
   return name;
 }
 

@@ -66,12 +66,52 @@ export class NarInput {
     return body.subarray(0, len);
   }
 
-  /** Reads a keyword token and requires it to be one of `expected` (returns its index). */
+  /**
+   * Reads a keyword token and requires it to be one of `expected` (returns its index). Every
+   * non-empty token is at least 16 bytes, so the first read takes the length and up to 8 payload
+   * bytes at once (an empty token here is invalid anyway).
+   */
   async expectOneOf(expected: readonly Uint8Array[], what: string): Promise<number> {
     const at = this.offset;
-    const tok = await this.readToken(MAX_KEYWORD_LENGTH, 'BAD_NAR', `${what} (expected ${describe(expected)})`);
-    for (let i = 0; i < expected.length; i++) if (Buffer.from(tok.buffer, tok.byteOffset, tok.length).equals(expected[i]!)) return i;
-    throw this.fail('BAD_NAR', `expected ${describe(expected)} for ${what}, got ${JSON.stringify(Buffer.from(tok).toString('latin1'))}`, at);
+    const first = await this.take(16);
+    const head = Buffer.from(first.buffer, first.byteOffset, 16);
+    const hi = head.readUInt32LE(4);
+    const len = head.readUInt32LE(0);
+    if (hi !== 0 || len > MAX_KEYWORD_LENGTH) {
+      const value = (BigInt(hi) << 32n) | BigInt(len);
+      throw this.fail('BAD_NAR', `expected ${describe(expected)} for ${what}, got a token of length ${value}`, at);
+    }
+    let token = head;
+    if (len > 8) {
+      const rest = await this.take(len + padLength(len) - 8);
+      token = Buffer.concat([head, rest]);
+    }
+    this.checkPadding(token, 8 + len, at + 8 + len);
+    const tok = token.subarray(8, 8 + len);
+    for (let i = 0; i < expected.length; i++) if (tok.equals(expected[i]!)) return i;
+    throw this.fail('BAD_NAR', `expected ${describe(expected)} for ${what}, got ${JSON.stringify(tok.toString('latin1'))}`, at);
+  }
+
+  /**
+   * Reads a fixed run of keyword tokens (pre-encoded) in one read — the common case costs one
+   * await instead of two per token. On a mismatch the first differing token is reported.
+   */
+  async expectSeq(seq: Buffer, what: string): Promise<void> {
+    const at = this.offset;
+    const b = await this.take(seq.length);
+    const got = Buffer.from(b.buffer, b.byteOffset, b.length);
+    if (got.equals(seq)) return;
+    for (let pos = 0; pos < seq.length; ) {
+      const len = seq.readUInt32LE(pos);
+      const size = 8 + len + padLength(len);
+      if (!got.subarray(pos, pos + size).equals(seq.subarray(pos, pos + size))) {
+        let d = pos;
+        while (got[d] === seq[d]) d++;
+        if (d >= pos + 8 + len) throw this.fail('BAD_NAR', 'non-zero padding', at + d);
+        throw this.fail('BAD_NAR', `expected '${seq.subarray(pos + 8, pos + 8 + len).toString()}' for ${what}`, at + pos);
+      }
+      pos += size;
+    }
   }
 
   async expect(keyword: Uint8Array, what: string): Promise<void> {
