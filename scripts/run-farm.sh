@@ -13,7 +13,8 @@ nixopts=(--option substituters '')
 echo "== farm $("$farm" --version)"
 gcroots="$(mktemp -d)"
 trap 'rm -rf "$gcroots"' EXIT
-mapfile -t drvs < <(nix-instantiate examples/dag/default.nix -A all --add-root "$gcroots/drv" --indirect 2>/dev/null)
+# --add-root keeps the .drv files from the garbage collector; it prints the roots, so resolve them.
+mapfile -t drvs < <(nix-instantiate examples/dag/default.nix -A all --add-root "$gcroots/drv" --indirect | xargs -r readlink -f)
 echo "== evaluated ${#drvs[@]} derivations from examples/dag"
 "$farm" drv show "${drvs[@]}" | node_modules/node/bin/node -e '
   let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
@@ -27,7 +28,7 @@ echo "== evaluated ${#drvs[@]} derivations from examples/dag"
     if (bad) { console.error(`${bad} derivation(s) did not verify`); process.exit(1); }
   });'
 echo "== building with Nix"
-mapfile -t outs < <(nix-store --realise "${drvs[@]}" "${nixopts[@]}" --add-root "$gcroots/out" --indirect 2>/dev/null)
+mapfile -t outs < <(nix-store --realise "${drvs[@]}" "${nixopts[@]}" --add-root "$gcroots/out" --indirect | xargs -r readlink -f)
 for out in "${outs[@]}"; do
   ours="$("$farm" nar hash "$out" | awk '{print $1}')"
   theirs="$(nix-store -q --hash "$out")"
