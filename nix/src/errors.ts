@@ -33,12 +33,15 @@ export class NixFormatError extends Error {
   readonly code: NixErrorCode;
   readonly offset: number | bigint | undefined;
   readonly field: string | undefined;
+  /** The message without the location suffix, for callers that re-locate an error. */
+  readonly reason: string;
 
   constructor(code: NixErrorCode, message: string, details: NixErrorDetails = {}) {
     const where =
       details.offset !== undefined ? ` (at byte ${details.offset})` : details.field !== undefined ? ` (in ${details.field})` : '';
     super(`${message}${where}`, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.code = code;
+    this.reason = message;
     this.offset = details.offset;
     this.field = details.field;
   }

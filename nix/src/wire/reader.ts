@@ -49,7 +49,8 @@ export class WireReader {
     };
   }
 
-  private emit(bytes: Uint8Array): void {
+  /** Hands bytes consumed directly from `source` (by a nested decoder, e.g. the NAR reader) to the taps. */
+  emit(bytes: Uint8Array): void {
     for (const t of this.taps) t(bytes);
   }
 
