@@ -3,9 +3,12 @@
  * as sent (narHash as the string on the wire: base16 without prefix in the worker protocol,
  * `sha256:<nix32>` in serve QueryPathInfos), so decoding then encoding is byte-identical.
  * Interpreting the fields (parsing the hash, the content address) is the caller's job.
- * TODO(path-info): nix/src/path-info.ts (PathInfo) did not exist when this was written; convert
- * to/from it at the edges once it lands.
+ * `pathInfoFromWire` / `pathInfoToWire` convert to and from the parsed PathInfo at the edges.
  */
+import { NixFormatError } from '../errors.js';
+import { Hash } from '../hash/hash.js';
+import type { PathInfo } from '../path-info.js';
+import { sortedBytewise } from '../store-path/store-path.js';
 import type { WireReader } from './reader.js';
 import { protocolMinor } from './version.js';
 import type { WireWriter } from './writer.js';
@@ -53,4 +56,42 @@ export function writePathInfo(w: WireWriter, info: WirePathInfo, version: number
 export async function readPathInfo(r: WireReader, version: number): Promise<WirePathInfo> {
   const path = await r.readString('path');
   return { path, ...(await readPathInfoFields(r, version)) };
+}
+
+/** Interprets a wire path info (narHash in any form Nix accepts) as a PathInfo. */
+export function pathInfoFromWire(info: WirePathInfo): PathInfo {
+  return {
+    path: info.path,
+    ...(info.deriver !== '' ? { deriver: info.deriver } : {}),
+    narHash: Hash.parse(info.narHash, 'sha256'),
+    narSize: BigInt(info.narSize),
+    references: sortedBytewise(new Set(info.references)),
+    registrationTime: BigInt(info.registrationTime),
+    ultimate: info.ultimate,
+    sigs: [...info.sigs],
+    ...(info.ca !== undefined && info.ca !== '' ? { ca: info.ca } : {}),
+  };
+}
+
+/**
+ * Renders a PathInfo the way each protocol writes it: the worker protocol sends narHash as
+ * unprefixed base16, the serve protocol's QueryPathInfos reply as `sha256:<nix32>` (spec §11.7).
+ */
+export function pathInfoToWire(info: PathInfo, protocol: 'worker' | 'serve'): WirePathInfo {
+  return {
+    path: info.path,
+    deriver: info.deriver ?? '',
+    narHash: protocol === 'worker' ? info.narHash.base16 : info.narHash.toPrefixed('nix32'),
+    references: sortedBytewise(info.references),
+    registrationTime: safeNumber(info.registrationTime, 'registrationTime'),
+    narSize: safeNumber(info.narSize, 'narSize'),
+    ultimate: info.ultimate,
+    sigs: [...info.sigs],
+    ca: info.ca ?? '',
+  };
+}
+
+function safeNumber(n: bigint, field: string): number {
+  if (n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw new NixFormatError('UNSUPPORTED', `${field} ${n} is beyond 2^53`, { field });
+  return Number(n);
 }
