@@ -7,17 +7,7 @@
  * `$`, é, CJK, U+FF5E vs an astral emoji). Deterministic for a given seed.
  */
 import { Hash, type HashAlgo } from '../src/index.js';
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 /** A Nix double-quoted string literal for `s` (no interpolation). */
 export function nixString(s: string): string {
@@ -37,7 +27,7 @@ export interface GeneratedSet {
 }
 
 export function generateDerivations(seed: number, count: number): GeneratedSet {
-  const rand = mulberry32(seed);
+  const rand = prng(seed);
   const int = (n: number) => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const oddString = () => Array.from({ length: 1 + int(5) }, () => pick(ODD_PIECES)).join('');

@@ -1,4 +1,6 @@
 /** Serve protocol constants (spec §6; serve-protocol.hh, export-import.cc). */
+import { nameLookup } from '../wire/name-lookup.js';
+
 export const SERVE_MAGIC_1 = 0x390c9deb;
 export const SERVE_MAGIC_2 = 0x5452eecb;
 /** Nix 2.8 … 2.24 all speak serve 2.7. */
@@ -19,11 +21,7 @@ export const ServeCommand = {
 } as const;
 export type ServeCommandName = keyof typeof ServeCommand;
 
-const NAMES = new Map<number, ServeCommandName>(Object.entries(ServeCommand).map(([k, v]) => [v, k as ServeCommandName]));
-
-export function serveCommandName(cmd: number): ServeCommandName | undefined {
-  return NAMES.get(cmd);
-}
+export const serveCommandName: (cmd: number) => ServeCommandName | undefined = nameLookup(ServeCommand);
 
 /** Commands refused by a server started without --write. */
 export const SERVE_WRITE_COMMANDS: ReadonlySet<ServeCommandName> = new Set(['ImportPaths', 'BuildPaths', 'BuildDerivation', 'AddToStoreNar']);

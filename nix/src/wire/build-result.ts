@@ -8,6 +8,7 @@ import { NixFormatError } from '../errors.js';
 import type { WireReader } from './reader.js';
 import { protocolMinor } from './version.js';
 import type { WireWriter } from './writer.js';
+import { nameLookup } from './name-lookup.js';
 
 /** Status numbers from build-result.hh; identical in both protocols. */
 export const BuildStatus = {
@@ -29,11 +30,7 @@ export const BuildStatus = {
 } as const;
 export type BuildStatusName = keyof typeof BuildStatus;
 
-const STATUS_NAMES = new Map<number, BuildStatusName>(Object.entries(BuildStatus).map(([k, v]) => [v, k as BuildStatusName]));
-
-export function buildStatusName(status: number): BuildStatusName | undefined {
-  return STATUS_NAMES.get(status);
-}
+export const buildStatusName: (status: number) => BuildStatusName | undefined = nameLookup(BuildStatus);
 
 /** Built, Substituted, AlreadyValid and ResolvesToAlreadyValid count as success. */
 export function isBuildSuccess(status: number): boolean {

@@ -1,4 +1,5 @@
 /** Worker protocol constants (spec §7; worker-protocol.hh, logging.hh). */
+import { nameLookup } from '../wire/name-lookup.js';
 export const WORKER_MAGIC_1 = 0x6e697863; // "cxin"
 export const WORKER_MAGIC_2 = 0x6478696f; // "oixd"
 /** 1.34: what Nix 2.8 … 2.14 speak, and every layout this module was checked against. */
@@ -32,11 +33,7 @@ export const WorkerOp = {
 } as const;
 export type WorkerOpName = keyof typeof WorkerOp;
 
-const OP_NAMES = new Map<number, WorkerOpName>(Object.entries(WorkerOp).map(([k, v]) => [v, k as WorkerOpName]));
-
-export function workerOpName(op: number): WorkerOpName | undefined {
-  return OP_NAMES.get(op);
-}
+export const workerOpName: (op: number) => WorkerOpName | undefined = nameLookup(WorkerOp);
 
 export const StderrCode = {
   Next: 0x6f6c6d67,
