@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { createCli } from './app.js';
+import { routeGroupHelp } from './commands/group-help.js';
 
 const cli = createCli();
-process.exitCode = await cli.run(process.argv.slice(2));
+process.exitCode = await cli.run(routeGroupHelp(process.argv.slice(2)));

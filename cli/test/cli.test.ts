@@ -27,3 +27,14 @@ test('an unknown command fails with a message naming it', () => {
   assert.notEqual(r.status, 0);
   assert.match(r.stdout + r.stderr, /no-such-command|Command not found/);
 });
+
+test('a command group lists its subcommands, with or without --help', () => {
+  for (const args of [['nar'], ['nar', '--help'], ['nar', '-h']]) {
+    const r = farm(...args);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    for (const sub of ['dump', 'hash', 'unpack']) assert.match(r.stdout, new RegExp(`farm nar ${sub} `));
+  }
+  const drv = farm('drv', '--help');
+  assert.equal(drv.status, 0, drv.stderr);
+  assert.match(drv.stdout, /farm drv show/);
+});

@@ -3,8 +3,16 @@
  */
 import type { CommandClass } from 'clipanion';
 import { DrvShowCommand } from './drv-show.js';
+import { groupHelpCommand } from './group-help.js';
 import { NarDumpCommand } from './nar-dump.js';
 import { NarHashCommand } from './nar-hash.js';
 import { NarUnpackCommand } from './nar-unpack.js';
 
-export const commands: CommandClass[] = [DrvShowCommand, NarDumpCommand, NarHashCommand, NarUnpackCommand];
+export const commands: CommandClass[] = [
+  DrvShowCommand,
+  NarDumpCommand,
+  NarHashCommand,
+  NarUnpackCommand,
+  groupHelpCommand('nar', 'Nix archives: dump, hash and unpack NARs exactly as Nix does.'),
+  groupHelpCommand('drv', 'Derivations: show .drv files and check their paths.'),
+];
