@@ -4,10 +4,13 @@ import { Server, ServerCredentials, credentials, type GrpcObject, type ServiceCl
 import { loadFarmProtos, protoFiles } from '../src/index.js';
 
 test('every farm/v1 proto file loads', () => {
-  assert.ok(protoFiles().includes('farm/v1/coordinator.proto'));
+  assert.deepEqual(protoFiles(), ['farm/v1/agent.proto', 'farm/v1/common.proto', 'farm/v1/coordinator.proto', 'farm/v1/store.proto']);
   const pkg = loadFarmProtos();
   const v1 = (pkg['farm'] as GrpcObject)['v1'] as GrpcObject;
   assert.equal(typeof v1['Coordinator'], 'function');
+  for (const message of ['PathInfo', 'AddPathChunk', 'SubmissionEvent', 'Assignment', 'BuildResult', 'Heartbeat']) {
+    assert.equal(typeof v1[message], 'object', `${message} is defined`);
+  }
 });
 
 test('a GetInfo call round-trips over a real loopback gRPC server', async () => {
