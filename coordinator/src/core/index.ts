@@ -1,1 +1,5 @@
 export * from './job-state.js';
+export * from './routing.js';
+export * from './ready-queue.js';
+export * from './scheduler-types.js';
+export * from './scheduler.js';

@@ -62,6 +62,28 @@ export function complete(job: Job, agentId: string, epoch: number, success: bool
   return { ok: true, job: { state: success ? 'succeeded' : 'failed', epoch: job.epoch, attempts: job.attempts } };
 }
 
+/**
+ * Gives a leased job back to the queue under a new epoch (its agent was lost, or the build hit
+ * an infrastructure failure); the old holder is fenced off.
+ */
+export function release(job: Job, agentId: string, epoch: number): Transition {
+  const fenced = checkLease(job, agentId, epoch);
+  if (fenced !== undefined) return { ok: false, reason: fenced };
+  return { ok: true, job: { state: 'ready', epoch: job.epoch + 1, attempts: job.attempts } };
+}
+
+/** Starts a finished (failed or cancelled) job again for a new submission, under a new epoch. */
+export function restart(job: Job, inputsReady: boolean): Transition {
+  if (job.state !== 'failed' && job.state !== 'cancelled') return { ok: false, reason: `job is ${job.state}, not failed or cancelled` };
+  return { ok: true, job: { state: inputsReady ? 'ready' : 'waiting', epoch: job.epoch + 1, attempts: 0 } };
+}
+
+/** Fails a job that never ran because an input failed. */
+export function failUnstarted(job: Job): Transition {
+  if (job.state !== 'waiting' && job.state !== 'ready') return { ok: false, reason: `job is ${job.state}, not waiting or ready` };
+  return { ok: true, job: { state: 'failed', epoch: job.epoch + 1, attempts: job.attempts } };
+}
+
 export function cancel(job: Job): Transition {
   if (TERMINAL_STATES.has(job.state)) return { ok: false, reason: `job is already ${job.state}` };
   return { ok: true, job: { state: 'cancelled', epoch: job.epoch + 1, attempts: job.attempts } };

@@ -1,0 +1,75 @@
+/** The scheduler's inputs and outputs (see scheduler.ts). */
+import type { AgentCapabilities } from './routing.js';
+
+/** One derivation as the scheduler sees it: routing needs and graph edges. */
+export interface DrvNode {
+  readonly drvPath: string;
+  readonly system: string;
+  readonly requiredFeatures: readonly string[];
+  readonly inputDrvs: readonly string[];
+}
+
+export type JobStatus = 'waiting' | 'ready' | 'running' | 'succeeded' | 'failed' | 'dependency-failed' | 'cancelled' | 'already-valid';
+
+export interface JobEvent {
+  readonly type: 'job';
+  readonly jobId: string;
+  readonly drvPath: string;
+  readonly status: JobStatus;
+  readonly epoch: number;
+  readonly agentId?: string;
+  /** Why it is in this state: waiting for capacity (what is missing), the failure message, … */
+  readonly reason?: string;
+  readonly submissions: readonly string[];
+  readonly at: number;
+}
+
+export interface SubmissionDoneEvent {
+  readonly type: 'submission-done';
+  readonly submissionId: string;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly at: number;
+}
+
+export type SchedulerEvent = JobEvent | SubmissionDoneEvent;
+
+export interface SubmitInput {
+  readonly roots: readonly string[];
+  readonly priority?: number;
+  readonly client?: string;
+}
+
+export interface SubmitOutcome {
+  readonly submissionId: string;
+  /** Jobs this submission needs (created or shared). */
+  readonly jobs: number;
+  readonly alreadyValid: number;
+  /** Jobs that were already queued or running for another submission. */
+  readonly shared: number;
+  readonly events: SchedulerEvent[];
+}
+
+export interface AssignmentOut {
+  readonly jobId: string;
+  readonly drvPath: string;
+  readonly epoch: number;
+  readonly deadline: number;
+}
+
+export type BuildOutcome =
+  | { readonly kind: 'built' }
+  /** The builder failed: not retried; dependents fail. */
+  | { readonly kind: 'build-failure'; readonly message: string }
+  /** Sandbox, transfer, agent trouble: retried up to maxAttempts. */
+  | { readonly kind: 'infrastructure-failure'; readonly message: string };
+
+export interface AgentRegistration {
+  readonly agentId: string;
+  readonly capabilities: AgentCapabilities;
+}
+
+export interface SchedulerOptions {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+}
