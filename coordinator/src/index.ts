@@ -1,1 +1,3 @@
 export * from './core/index.js';
+export * from './ports/index.js';
+export * from './adapters/index.js';

@@ -1,0 +1,2 @@
+export * from './lmdb/index.js';
+export * from './store/index.js';
