@@ -1,2 +1,3 @@
 export { PROTO_LOADER_OPTIONS } from './options.js';
 export { PROTO_ROOT, protoFiles, loadFarmProtos } from './load.js';
+export { encodeMessage, decodeMessage, ProtoMessageError } from './codec.js';

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProtoMessageError, decodeMessage, encodeMessage } from '../src/index.js';
+
+test('an Assignment round-trips with the gRPC loader conventions (camelCase, u64 as strings, enums by name)', () => {
+  const assignment = {
+    lease: { jobId: 'job_1', epoch: '3' },
+    deadlineMs: '1700000015000',
+    drvPath: '/nix/store/32icqdfn7099aa0kmi330x0ryh3yn6rk-greeting.drv',
+    drv: {
+      outputs: { out: { path: '/nix/store/3j2mc0525jvb7mn68sj8vvqqspn9grlk-greeting', hashAlgo: '', hash: '' } },
+      inputSrcs: [],
+      system: 'x86_64-linux',
+      builder: '/bin/sh',
+      args: ['-c', 'echo hi > $out'],
+      env: { out: '/nix/store/3j2mc0525jvb7mn68sj8vvqqspn9grlk-greeting' },
+    },
+    inputs: [],
+    timeoutMs: '0',
+    maxSilentMs: '0',
+    maxLogBytes: '67108864',
+  };
+  const back = decodeMessage<typeof assignment>('Assignment', encodeMessage('Assignment', assignment));
+  assert.deepEqual(back, assignment);
+  const result = decodeMessage<{ status: string; lease: { epoch: string } }>(
+    'BuildResult',
+    encodeMessage('BuildResult', { lease: { jobId: 'job_1', epoch: 3 }, status: 'BUILD_STATUS_FAILED', message: 'exit 1' }),
+  );
+  assert.equal(result.status, 'BUILD_STATUS_FAILED');
+  assert.equal(result.lease.epoch, '3');
+});
+
+test('garbage bytes, wrong field types and unknown types are ProtoMessageErrors', () => {
+  assert.throws(() => decodeMessage('Heartbeat', Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])), ProtoMessageError);
+  assert.throws(() => encodeMessage('Heartbeat', { agentId: 42 }), /invalid Heartbeat: agentId/);
+  assert.throws(() => encodeMessage('NoSuchMessage', {}), /unknown message type 'NoSuchMessage'/);
+});
