@@ -1,0 +1,156 @@
+/**
+ * buildDerivation: one BasicDerivation, built in a Nix-shaped bubblewrap sandbox (see
+ * ../sandbox/bwrap.ts for the layout), its outputs canonicalised, NAR-hashed, reference-scanned
+ * and moved into the agent's store root.
+ *
+ * Invariants:
+ * - The per-build scratch directory (scratch store, build dir, /etc files, args file) is created
+ *   inside request.workDir and removed on every path out, including kills and exceptions.
+ * - Nothing enters storeRoot unless the builder exited 0 and every output passed its checks.
+ * - A request the builder could never satisfy (unsupported derivation kind, inputs missing from
+ *   the store root) throws a FarmError before anything runs; everything that happens once the
+ *   sandbox starts is reported in the result, whose status tells build failures (the
+ *   derivation's fault) from infrastructure failures (retryable).
+ */
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, delimiter, join } from 'node:path';
+import { FarmError, systemClock } from '@farm/common';
+import { derivationType, type Derivation } from '@farm/nix';
+import { makeBuildEnv, SANDBOX_STORE_DIR } from '../sandbox/build-env.js';
+import { bwrapArguments } from '../sandbox/bwrap.js';
+import { etcGroup, etcHosts, etcPasswd } from '../sandbox/etc-files.js';
+import { runSandboxed, type SandboxExit } from '../sandbox/run-sandboxed.js';
+import { resolveSandboxPaths } from '../sandbox/sandbox-paths.js';
+import { LogTail } from './log-tail.js';
+import { exitMessage, killMessage, sandboxErrorMessage } from './messages.js';
+import { collectOutputs, moveOutputsIntoStore } from './outputs.js';
+import { failureClassOf, type BuildHooks, type BuildRequest, type BuildResult, type BuildStatus, type BuiltOutput } from './types.js';
+
+const DEFAULT_LOG_TAIL_LINES = 25;
+
+export async function buildDerivation(request: BuildRequest, hooks: BuildHooks): Promise<BuildResult> {
+  const clock = hooks.clock ?? systemClock;
+  const startTime = clock.now();
+  const fixedOutput = checkRequest(request);
+  const bwrap = request.bwrapPath ?? findOnPath('bwrap');
+  const sandboxPaths = resolveSandboxPaths(request.sandboxPaths);
+  const tail = new LogTail(request.logTailLines ?? DEFAULT_LOG_TAIL_LINES);
+
+  mkdirSync(request.workDir, { recursive: true });
+  const scratch = mkdtempSync(join(request.workDir, 'build-'));
+  try {
+    const dirs = { store: join(scratch, 'store'), build: join(scratch, 'build'), etc: join(scratch, 'etc') };
+    for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o700 });
+    const etcFiles = { passwd: join(dirs.etc, 'passwd'), group: join(dirs.etc, 'group'), hosts: join(dirs.etc, 'hosts') };
+    writeFileSync(etcFiles.passwd, etcPasswd());
+    writeFileSync(etcFiles.group, etcGroup());
+    writeFileSync(etcFiles.hosts, etcHosts());
+
+    const { env, files } = makeBuildEnv({ drvEnv: request.drv.env, cores: request.cores, fixedOutput });
+    for (const [name, contents] of files) writeFileSync(join(dirs.build, name), contents);
+
+    const { options, command } = bwrapArguments({
+      scratchStore: dirs.store,
+      buildDir: dirs.build,
+      etcFiles,
+      inputs: request.inputClosure.map((p) => ({ source: join(request.storeRoot, basename(p)), target: p })),
+      sandboxPaths,
+      network: fixedOutput,
+      env,
+      builder: request.drv.builder,
+      args: request.drv.args,
+    });
+    const exit = await runSandboxed({
+      bwrap,
+      options,
+      command,
+      argsFile: join(scratch, 'bwrap-args'),
+      onLog: (chunk) => {
+        tail.push(chunk);
+        hooks.onLog(chunk);
+      },
+      timeoutMs: request.timeoutMs,
+      maxSilentMs: request.maxSilentMs,
+      maxLogBytes: request.maxLogBytes,
+      signal: hooks.signal,
+    });
+    const done = (status: BuildStatus, message: string, outputs: readonly BuiltOutput[] = [], exitCode?: number): BuildResult => ({
+      status,
+      failureClass: failureClassOf(status),
+      ...(exitCode === undefined ? {} : { exitCode }),
+      message,
+      logTail: tail.get(),
+      outputs,
+      startTime,
+      stopTime: clock.now(),
+    });
+    const failed = failureOf(request, exit);
+    if (failed !== undefined) return done(failed.status, failed.message, [], failed.exitCode);
+
+    const collected = collectOutputs(request.drvPath, request.drv.outputs, dirs.store, request.inputClosure);
+    if (!collected.ok) return done(collected.status, collected.message, [], 0);
+    moveOutputsIntoStore(collected.outputs, dirs.store, request.storeRoot, randomBytes(6).toString('hex'));
+    return done('built', '', collected.outputs, 0);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function failureOf(request: BuildRequest, exit: SandboxExit): { status: BuildStatus; message: string; exitCode?: number } | undefined {
+  switch (exit.kind) {
+    case 'exited':
+      return exit.exitCode === 0 ? undefined : { status: 'failed', message: exitMessage(request.drvPath, exit.exitCode), exitCode: exit.exitCode };
+    case 'setup-failed':
+      return { status: 'sandbox-error', message: sandboxErrorMessage(request.drvPath, exit.exitCode, exit.signal) };
+    case 'killed': {
+      const status: BuildStatus = { timeout: 'timed-out', 'max-silent': 'silent-too-long', 'log-limit': 'log-limit-exceeded', cancelled: 'cancelled' }[exit.reason] as BuildStatus;
+      return { status, message: killMessage(request.drvPath, exit.reason, request) };
+    }
+  }
+}
+
+/** Validates the request; returns whether the derivation is fixed-output. */
+function checkRequest(r: BuildRequest): boolean {
+  const asDrv: Derivation = { ...r.drv, inputDrvs: new Map() };
+  const type = derivationType(asDrv);
+  if (type !== 'input-addressed' && type !== 'fixed-output') {
+    throw new FarmError('INVALID_ARGUMENT', `cannot build '${r.drvPath}': ${type} derivations are not supported yet (their output paths are not known before building)`);
+  }
+  if (r.drv.env.has('__json')) {
+    throw new FarmError('INVALID_ARGUMENT', `cannot build '${r.drvPath}': structured attributes (__json) are not supported yet`);
+  }
+  if (!Number.isInteger(r.cores) || r.cores < 0) throw new FarmError('INVALID_ARGUMENT', `cores must be a non-negative integer, got ${r.cores}`);
+  for (const [name, ms] of [['timeoutMs', r.timeoutMs], ['maxSilentMs', r.maxSilentMs], ['maxLogBytes', r.maxLogBytes]] as const) {
+    if (ms !== undefined && !(Number.isFinite(ms) && ms > 0)) throw new FarmError('INVALID_ARGUMENT', `${name} must be a positive number, got ${ms}`);
+  }
+  const closure = new Set(r.inputClosure);
+  for (const p of r.drv.inputSrcs) {
+    if (!closure.has(p)) throw new FarmError('INVALID_ARGUMENT', `input '${p}' of '${r.drvPath}' is not in the input closure`);
+  }
+  for (const p of r.inputClosure) {
+    if (!p.startsWith(`${SANDBOX_STORE_DIR}/`) || p.slice(SANDBOX_STORE_DIR.length + 1).includes('/')) {
+      throw new FarmError('INVALID_ARGUMENT', `input closure entry '${p}' is not a store path under ${SANDBOX_STORE_DIR}`);
+    }
+    if (!existsSync(join(r.storeRoot, basename(p)))) {
+      throw new FarmError('FAILED_PRECONDITION', `input '${p}' of '${r.drvPath}' is not in the store root ${r.storeRoot}`);
+    }
+  }
+  for (const [k, v] of r.drv.env) {
+    if (k.includes('\0') || v.includes('\0') || k.includes('=')) throw new FarmError('INVALID_ARGUMENT', `environment variable '${k}' of '${r.drvPath}' cannot be passed to a process`);
+  }
+  return type === 'fixed-output';
+}
+
+function findOnPath(program: string): string {
+  for (const dir of (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
+    const p = join(dir, program);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new FarmError('FAILED_PRECONDITION', `'${program}' was not found on PATH; the agent needs bubblewrap to build`);
+}

@@ -1,0 +1,3 @@
+export * from './types.js';
+export { buildDerivation } from './build-derivation.js';
+export { canonicalisePathMetaData } from './canonicalise.js';

@@ -1,0 +1,148 @@
+/**
+ * Runs a bwrap command line and supervises it: one pipe carries the builder's stdout and stderr
+ * (in the order written, as Nix's single log pipe does), chunks go to `onLog` as they arrive,
+ * and the limits — wall-clock timeout, max silence, log size, abort signal — kill the sandbox.
+ *
+ * Invariants:
+ * - At most one kill reason is recorded: the first limit hit wins and later ones are ignored.
+ * - The promise resolves only after the sandbox's pid namespace is gone (its init no longer
+ *   exists or is a zombie, which the kernel allows only after every other member was killed), so
+ *   no build process outlives the call, background children included.
+ * - No onLog call happens after the promise resolves.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeArgs } from './bwrap.js';
+
+export type KillReason = 'timeout' | 'max-silent' | 'log-limit' | 'cancelled';
+
+export type SandboxExit =
+  | { readonly kind: 'exited'; readonly exitCode: number }
+  | { readonly kind: 'killed'; readonly reason: KillReason }
+  /** bwrap could not set the sandbox up: the builder never started. */
+  | { readonly kind: 'setup-failed'; readonly exitCode: number | null; readonly signal: string | null };
+
+export interface RunSandboxedOptions {
+  readonly bwrap: string;
+  /** Options, written to `argsFile` and passed with `--args`. */
+  readonly options: readonly string[];
+  /** `--`, the builder and its arguments. */
+  readonly command: readonly string[];
+  readonly argsFile: string;
+  readonly onLog: (chunk: Uint8Array) => void;
+  readonly timeoutMs?: number | undefined;
+  readonly maxSilentMs?: number | undefined;
+  readonly maxLogBytes?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const NS_GONE_POLL_MS = 10;
+const NS_GONE_MAX_MS = 10_000;
+
+export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit> {
+  if (o.signal?.aborted === true) return { kind: 'killed', reason: 'cancelled' };
+  writeFileSync(o.argsFile, encodeArgs(o.options), { mode: 0o600 });
+  const argsFd = openSync(o.argsFile, 'r');
+  let child;
+  try {
+    // The host /bin/sh only joins stderr onto stdout before becoming bwrap (exec): Node cannot
+    // hand one pipe to two fds. Its environment is empty; bwrap --clearenv sets the build's.
+    child = spawn('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', o.bwrap, '--json-status-fd', '3', '--args', '4', ...o.command], {
+      stdio: ['ignore', 'pipe', 'ignore', 'pipe', argsFd],
+      env: {},
+    });
+  } finally {
+    closeSync(argsFd);
+  }
+  const proc = child;
+
+  let killReason: KillReason | undefined;
+  let nsInitPid: number | undefined;
+  let childExitCode: number | undefined;
+  let statusText = '';
+  let logBytes = 0;
+  const timers: NodeJS.Timeout[] = [];
+
+  const kill = (reason: KillReason) => {
+    if (killReason !== undefined || childExitCode !== undefined) return;
+    killReason = reason;
+    // Killing the namespace's init takes every build process with it; killing bwrap too makes
+    // sure nothing waits on a half-started sandbox.
+    if (nsInitPid !== undefined) tryKill(nsInitPid);
+    proc.kill('SIGKILL');
+  };
+
+  proc.stdio[3]!.on('data', (d: Buffer) => {
+    statusText += d.toString('utf8');
+    const pid = /"child-pid":\s*(\d+)/.exec(statusText);
+    if (pid !== null && nsInitPid === undefined) {
+      nsInitPid = Number(pid[1]);
+      if (killReason !== undefined) tryKill(nsInitPid);
+    }
+    const exit = /"exit-code":\s*(\d+)/.exec(statusText);
+    if (exit !== null) childExitCode = Number(exit[1]);
+  });
+
+  let silence: NodeJS.Timeout | undefined;
+  if (o.maxSilentMs !== undefined) {
+    silence = setTimeout(() => kill('max-silent'), o.maxSilentMs);
+    timers.push(silence);
+  }
+  if (o.timeoutMs !== undefined) timers.push(setTimeout(() => kill('timeout'), o.timeoutMs));
+  const onAbort = () => kill('cancelled');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let delivering = true;
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    if (!delivering) return;
+    silence?.refresh();
+    logBytes += chunk.length;
+    o.onLog(chunk);
+    if (o.maxLogBytes !== undefined && logBytes > o.maxLogBytes) kill('log-limit');
+  });
+
+  const closed = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('close', (code, signal) => resolve({ code, signal }));
+  }).finally(() => {
+    delivering = false;
+    for (const t of timers) clearTimeout(t);
+    o.signal?.removeEventListener('abort', onAbort);
+  });
+
+  if (nsInitPid !== undefined) {
+    if (killReason === undefined && childExitCode === undefined) tryKill(nsInitPid);
+    await waitUntilGone(nsInitPid);
+  }
+  if (killReason !== undefined) return { kind: 'killed', reason: killReason };
+  if (childExitCode !== undefined) return { kind: 'exited', exitCode: childExitCode };
+  return { kind: 'setup-failed', exitCode: closed.code, signal: closed.signal };
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** True while `pid` exists and is not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let waited = 0; isAlive(pid); waited += NS_GONE_POLL_MS) {
+    if (waited >= NS_GONE_MAX_MS) throw new Error(`sandbox init process ${pid} did not exit ${NS_GONE_MAX_MS} ms after its build ended`);
+    tryKill(pid);
+    await sleep(NS_GONE_POLL_MS);
+  }
+}
