@@ -144,6 +144,8 @@ test('flake references: local directories become absolute path: refs, others pas
   assert.equal(normaliseFlakeRef('git+file:///repo?dir=a', '/w'), 'git+file:///repo?dir=a');
   assert.equal(normaliseFlakeRef('nixpkgs', '/nonexistent'), 'nixpkgs');
   assert.deepEqual(parseInstallable('.#all', { cwd: '/w' }), { kind: 'flake', flakeRef: 'path:/w', attrPath: 'all', text: '.#all' });
+  assert.deepEqual(parseInstallable('hello', { file: '<nixpkgs>', cwd: '/w' }), { kind: 'file', file: '<nixpkgs>', attrPath: 'hello', text: '-f <nixpkgs> -A hello' });
+  assert.deepEqual(parseInstallable('', { file: 'x.nix', cwd: '/w' }), { kind: 'file', file: '/w/x.nix', attrPath: '', text: '-f x.nix' });
   assert.throws(() => parseInstallable('#all'), (e) => isFarmError(e, 'INVALID_ARGUMENT'));
   assert.throws(() => parseInstallable('no-such-thing', { cwd: scratch }), (e) => isFarmError(e, 'INVALID_ARGUMENT') && /not a flake reference/.test(e.message));
 });

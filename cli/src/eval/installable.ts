@@ -35,7 +35,9 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:/;
 export function parseInstallable(text: string, options: ParseInstallableOptions = {}): Installable {
   const cwd = options.cwd ?? process.cwd();
   if (options.file !== undefined) {
-    return { kind: 'file', file: resolve(cwd, options.file), attrPath: text, text: describeFile(options.file, text) };
+    // `<nixpkgs>` is a search-path lookup for Nix, not a file name relative to cwd.
+    const file = options.file.startsWith('<') ? options.file : resolve(cwd, options.file);
+    return { kind: 'file', file, attrPath: text, text: describeFile(options.file, text) };
   }
   if (text.endsWith('.drv') && !text.includes('#')) {
     const drvPath = isAbsolute(text) ? text : resolve(cwd, text);
