@@ -23,7 +23,10 @@ export interface LmdbEnvOptions<Names extends string> {
 export interface LmdbEnv<Names extends string> {
   readonly root: RootDatabase;
   readonly dbs: Readonly<Record<Names, Database<any, string>>>;
-  /** Runs `action` in one write transaction across all databases; resolves after commit. */
+  /**
+   * Runs `action` in one write transaction across all databases: all of its writes commit
+   * durably, or (if it throws) none do. Resolves after the commit.
+   */
   transaction<T>(action: () => T): Promise<T>;
   close(): Promise<void>;
 }
@@ -46,7 +49,10 @@ export function openLmdbEnv<Names extends string>(options: LmdbEnvOptions<Names>
   return {
     root,
     dbs,
-    transaction: (action) => root.transaction(action),
+    // lmdb-js's async transaction() commits whatever was written before a throw; the sync form
+    // is abortable, which is the all-or-nothing every caller here relies on. It holds the write
+    // lock only for the callback and one fsync; the callbacks are small and never await.
+    transaction: async (action) => root.transactionSync(action),
     close: async () => {
       if (closed) return;
       closed = true;
