@@ -1,0 +1,121 @@
+/** The sandbox's pure pieces and output canonicalisation, without running bwrap. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bwrapArguments, canonicalisePathMetaData, failureClassOf, makeBuildEnv, parseSandboxPath, passAsFileName, resolveSandboxPaths } from '../src/index.js';
+import { LogTail } from '../src/build/log-tail.js';
+import { makeScratch } from './fixtures/build-helpers.js';
+
+test('sandbox paths: PATH, TARGET=SOURCE, optional PATH?, and refusals', () => {
+  assert.deepEqual(parseSandboxPath('/bin/sh'), { bind: { target: '/bin/sh', source: '/bin/sh' }, optional: false });
+  assert.deepEqual(parseSandboxPath('/bin/sh=/usr/bin/dash'), { bind: { target: '/bin/sh', source: '/usr/bin/dash' }, optional: false });
+  assert.deepEqual(parseSandboxPath('/lib64?'), { bind: { target: '/lib64', source: '/lib64' }, optional: true });
+  assert.throws(() => parseSandboxPath('bin/sh'), /not an absolute path/);
+  assert.throws(() => parseSandboxPath('/nix/store'), /would hide the store/);
+  assert.throws(() => parseSandboxPath('/build/x=/usr'), /would hide the store or the build directory/);
+  const exists = (p: string) => p === '/here';
+  assert.deepEqual(resolveSandboxPaths(['/here', '/gone?'], exists), [{ target: '/here', source: '/here' }]);
+  assert.throws(() => resolveSandboxPaths(['/gone'], exists), /'\/gone' does not exist on this host/);
+});
+
+test('build env: Nix\'s variables, derivation overrides where Nix allows them, passAsFile', () => {
+  const drvEnv = new Map([
+    ['PATH', '/usr/bin'],
+    ['HOME', '/drv-home'],
+    ['TMPDIR', '/drv-tmp'],
+    ['TERM', 'dumb'],
+    ['out', '/nix/store/x-out'],
+    ['passAsFile', 'big other'],
+    ['big', 'contents'],
+  ]);
+  const { env, files } = makeBuildEnv({ drvEnv, cores: 4, fixedOutput: false });
+  assert.equal(env.get('PATH'), '/usr/bin', 'the derivation may set PATH');
+  assert.equal(env.get('HOME'), '/drv-home', 'and HOME (set before the derivation env, as in Nix)');
+  assert.equal(env.get('TMPDIR'), '/build', 'but not the build dir variables');
+  assert.equal(env.get('TERM'), 'xterm-256color', 'nor TERM');
+  assert.equal(env.get('NIX_BUILD_CORES'), '4');
+  assert.equal(env.get('NIX_STORE'), '/nix/store');
+  assert.equal(env.get('NIX_LOG_FD'), '2');
+  assert.equal(env.has('NIX_OUTPUT_CHECKED'), false);
+  assert.equal(env.has('big'), false);
+  assert.equal(env.get('bigPath'), `/build/${passAsFileName('big')}`);
+  assert.deepEqual([...files], [[passAsFileName('big'), 'contents']]);
+  assert.match(passAsFileName('big'), /^\.attr-[0-9a-z]{52}$/);
+  const fod = makeBuildEnv({ drvEnv: new Map(), cores: 1, fixedOutput: true });
+  assert.equal(fod.env.get('PATH'), '/path-not-set');
+  assert.equal(fod.env.get('HOME'), '/homeless-shelter');
+  assert.equal(fod.env.get('NIX_OUTPUT_CHECKED'), '1');
+});
+
+test('bwrap arguments: isolated unless fixed-output, inputs bound read-only inside the store bind', () => {
+  const layout = {
+    scratchStore: '/s/store',
+    buildDir: '/s/build',
+    etcFiles: { passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
+    inputs: [{ source: '/root/store/abc-in', target: '/nix/store/abc-in' }],
+    sandboxPaths: [{ source: '/usr', target: '/usr' }],
+    network: false,
+    env: new Map([['A', 'b c']]),
+    builder: '/bin/sh',
+    args: ['-c', 'true'],
+  };
+  const { options, command } = bwrapArguments(layout);
+  assert.deepEqual(command, ['--', '/bin/sh', '-c', 'true']);
+  assert.ok(options.includes('--unshare-all') && !options.includes('--share-net'));
+  const at = (...seq: string[]) => options.findIndex((_, i) => seq.every((s, j) => options[i + j] === s));
+  assert.ok(at('--bind', '/s/store', '/nix/store') >= 0);
+  assert.ok(at('--ro-bind', '/root/store/abc-in', '/nix/store/abc-in') > at('--bind', '/s/store', '/nix/store'), 'inputs are mounted on top of the scratch store');
+  assert.ok(at('--remount-ro', '/') > at('--bind', '/s/build', '/build'), '/ becomes read-only after every mount point exists');
+  assert.ok(at('--setenv', 'A', 'b c') > at('--clearenv'));
+  assert.ok(at('--uid', '1000') >= 0 && at('--gid', '100') >= 0);
+  const fod = bwrapArguments({ ...layout, network: true }).options;
+  assert.ok(fod.includes('--share-net'));
+  assert.ok(fod.join(' ').includes('--ro-bind-try /etc/resolv.conf /etc/resolv.conf'));
+});
+
+test('log tail keeps the last lines across chunk and UTF-8 boundaries', () => {
+  const t = new LogTail(3);
+  const text = Buffer.from('a\nb\nc\nd€\ne');
+  for (let i = 0; i < text.length; i++) t.push(text.subarray(i, i + 1));
+  assert.deepEqual(t.get(), ['c', 'd€', 'e']);
+  t.push(Buffer.from('\n'));
+  assert.deepEqual(t.get(), ['c', 'd€', 'e']);
+});
+
+test('canonicalisation: mtime 1, 0444/0555 by the owner x bit, no setuid/sticky, symlinks kept', () => {
+  const s = makeScratch();
+  try {
+    const root = join(s.root, 'out');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'plain'), 'x');
+    writeFileSync(join(root, 'exec'), 'x');
+    writeFileSync(join(root, 'group-exec-only'), 'x');
+    chmodSync(join(root, 'exec'), 0o4755);
+    chmodSync(join(root, 'group-exec-only'), 0o610);
+    chmodSync(join(root, 'sub'), 0o1777);
+    symlinkSync('../plain', join(root, 'sub', 'link'));
+    canonicalisePathMetaData(root);
+    const mode = (p: string) => lstatSync(join(root, p)).mode & 0o7777;
+    assert.equal(mode('plain'), 0o444);
+    assert.equal(mode('exec'), 0o555);
+    assert.equal(mode('group-exec-only'), 0o444, 'Nix looks only at the owner execute bit');
+    assert.equal(mode('sub'), 0o555);
+    assert.equal(mode(''), 0o555);
+    assert.equal(readlinkSync(join(root, 'sub', 'link')), '../plain');
+    for (const p of ['', 'plain', 'exec', 'sub', 'sub/link']) {
+      const st = lstatSync(join(root, p));
+      assert.equal(st.mtimeMs, 1000, `mtime of '${p}'`);
+      assert.equal(st.uid, 0);
+    }
+  } finally {
+    s.remove();
+  }
+});
+
+test('only sandbox errors are infrastructure failures', () => {
+  assert.equal(failureClassOf('sandbox-error'), 'infrastructure');
+  for (const s of ['failed', 'timed-out', 'silent-too-long', 'log-limit-exceeded', 'hash-mismatch', 'output-missing'] as const) assert.equal(failureClassOf(s), 'build');
+  assert.equal(failureClassOf('built'), 'none');
+  assert.equal(failureClassOf('cancelled'), 'cancelled');
+});
