@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { FarmError, systemClock } from '@farm/common';
-import { derivationType, type Derivation } from '@farm/nix';
+import { derivationType, NixFormatError, type Derivation } from '@farm/nix';
 import { makeBuildEnv, SANDBOX_STORE_DIR } from '../sandbox/build-env.js';
 import { bwrapArguments } from '../sandbox/bwrap.js';
 import { etcGroup, etcHosts, etcPasswd } from '../sandbox/etc-files.js';
@@ -88,7 +88,14 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
     const failed = failureOf(request, exit);
     if (failed !== undefined) return done(failed.status, failed.message, [], failed.exitCode);
 
-    const collected = collectOutputs(request.drvPath, request.drv.outputs, dirs.store, request.inputClosure);
+    let collected;
+    try {
+      collected = collectOutputs(request.drvPath, request.drv.outputs, dirs.store, request.inputClosure);
+    } catch (e) {
+      // A FIFO or socket in an output, an unreadable file…: the build's fault, as in Nix.
+      if (!(e instanceof NixFormatError)) throw e;
+      return done('failed', `builder for '${request.drvPath}' produced an output that cannot be stored: ${e.message}`, [], 0);
+    }
     if (!collected.ok) return done(collected.status, collected.message, [], 0);
     moveOutputsIntoStore(collected.outputs, dirs.store, request.storeRoot, randomBytes(6).toString('hex'));
     return done('built', '', collected.outputs, 0);

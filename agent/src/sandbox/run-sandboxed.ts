@@ -58,7 +58,7 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
   const proc = child;
 
   let killReason: KillReason | undefined;
-  let nsInitPid: number | undefined;
+  let nsInit: ProcessRef | undefined;
   let childExitCode: number | undefined;
   let statusText = '';
   let logBytes = 0;
@@ -69,16 +69,16 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
     killReason = reason;
     // Killing the namespace's init takes every build process with it; killing bwrap too makes
     // sure nothing waits on a half-started sandbox.
-    if (nsInitPid !== undefined) tryKill(nsInitPid);
+    if (nsInit !== undefined) killIfSame(nsInit);
     proc.kill('SIGKILL');
   };
 
   proc.stdio[3]!.on('data', (d: Buffer) => {
     statusText += d.toString('utf8');
     const pid = /"child-pid":\s*(\d+)/.exec(statusText);
-    if (pid !== null && nsInitPid === undefined) {
-      nsInitPid = Number(pid[1]);
-      if (killReason !== undefined) tryKill(nsInitPid);
+    if (pid !== null && nsInit === undefined) {
+      nsInit = processRef(Number(pid[1]));
+      if (killReason !== undefined) killIfSame(nsInit);
     }
     const exit = /"exit-code":\s*(\d+)/.exec(statusText);
     if (exit !== null) childExitCode = Number(exit[1]);
@@ -111,38 +111,59 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
     o.signal?.removeEventListener('abort', onAbort);
   });
 
-  if (nsInitPid !== undefined) {
-    if (killReason === undefined && childExitCode === undefined) tryKill(nsInitPid);
-    await waitUntilGone(nsInitPid);
+  if (nsInit !== undefined) {
+    if (killReason === undefined && childExitCode === undefined) killIfSame(nsInit);
+    await waitUntilGone(nsInit);
   }
   if (killReason !== undefined) return { kind: 'killed', reason: killReason };
   if (childExitCode !== undefined) return { kind: 'exited', exitCode: childExitCode };
   return { kind: 'setup-failed', exitCode: closed.code, signal: closed.signal };
 }
 
-function tryKill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+/**
+ * A process by pid and start time, so that a pid the kernel has since reused for an unrelated
+ * process is never signalled or waited for.
+ */
+interface ProcessRef {
+  readonly pid: number;
+  /** Field 22 of /proc/PID/stat; undefined when the process was already gone. */
+  readonly startTime: string | undefined;
 }
 
-/** True while `pid` exists and is not a zombie. */
-function isAlive(pid: number): boolean {
+function readStat(pid: number): { state: string; startTime: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    // Fields after the parenthesised command name (which may contain spaces): state is field 3.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0] ?? '', startTime: rest[19] ?? '' };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-async function waitUntilGone(pid: number): Promise<void> {
-  for (let waited = 0; isAlive(pid); waited += NS_GONE_POLL_MS) {
-    if (waited >= NS_GONE_MAX_MS) throw new Error(`sandbox init process ${pid} did not exit ${NS_GONE_MAX_MS} ms after its build ended`);
-    tryKill(pid);
+function processRef(pid: number): ProcessRef {
+  return { pid, startTime: readStat(pid)?.startTime };
+}
+
+/** True while the process exists, is the same one, and is not a zombie. */
+function isAlive(p: ProcessRef): boolean {
+  const st = readStat(p.pid);
+  return st !== undefined && p.startTime !== undefined && st.startTime === p.startTime && st.state !== 'Z' && st.state !== 'X';
+}
+
+function killIfSame(p: ProcessRef): void {
+  if (!isAlive(p)) return;
+  try {
+    process.kill(p.pid, 'SIGKILL');
+  } catch {
+    // exited meanwhile
+  }
+}
+
+async function waitUntilGone(p: ProcessRef): Promise<void> {
+  for (let waited = 0; isAlive(p); waited += NS_GONE_POLL_MS) {
+    if (waited >= NS_GONE_MAX_MS) throw new Error(`sandbox init process ${p.pid} did not exit ${NS_GONE_MAX_MS} ms after its build ended`);
+    killIfSame(p);
     await sleep(NS_GONE_POLL_MS);
   }
 }
