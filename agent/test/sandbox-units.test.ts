@@ -42,7 +42,11 @@ test('build env: Nix\'s variables, derivation overrides where Nix allows them, p
   assert.equal(env.get('bigPath'), `/build/${passAsFileName('big')}`);
   assert.deepEqual([...files], [[passAsFileName('big'), 'contents']]);
   assert.match(passAsFileName('big'), /^\.attr-[0-9a-z]{52}$/);
-  const fod = makeBuildEnv({ drvEnv: new Map(), cores: 1, fixedOutput: true });
+  const impure = new Map([['impureEnvVars', 'http_proxy NOT_SET']]);
+  const fod = makeBuildEnv({ drvEnv: impure, cores: 1, fixedOutput: true, impureEnv: (n) => (n === 'http_proxy' ? 'http://proxy:3128' : undefined) });
+  assert.equal(fod.env.get('http_proxy'), 'http://proxy:3128', 'fixed-output builds get impureEnvVars from the host');
+  assert.equal(fod.env.get('NOT_SET'), '');
+  assert.equal(makeBuildEnv({ drvEnv: impure, cores: 1, fixedOutput: false, impureEnv: () => 'leak' }).env.has('http_proxy'), false, 'others never do');
   assert.equal(fod.env.get('PATH'), '/path-not-set');
   assert.equal(fod.env.get('HOME'), '/homeless-shelter');
   assert.equal(fod.env.get('NIX_OUTPUT_CHECKED'), '1');

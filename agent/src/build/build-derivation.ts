@@ -47,7 +47,12 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
     writeFileSync(etcFiles.group, etcGroup());
     writeFileSync(etcFiles.hosts, etcHosts());
 
-    const { env, files } = makeBuildEnv({ drvEnv: request.drv.env, cores: request.cores, fixedOutput });
+    const { env, files } = makeBuildEnv({
+      drvEnv: request.drv.env,
+      cores: request.cores,
+      fixedOutput,
+      impureEnv: (name) => (request.impureEnv ?? process.env)[name],
+    });
     for (const [name, contents] of files) writeFileSync(join(dirs.build, name), contents);
 
     const { options, command } = bwrapArguments({

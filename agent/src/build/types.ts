@@ -20,6 +20,8 @@ export interface BuildRequest {
   readonly workDir: string;
   /** Lines kept for `logTail` (Nix's log-lines); default 25. */
   readonly logTailLines?: number | undefined;
+  /** Where fixed-output derivations' `impureEnvVars` come from; default: the agent's process.env. */
+  readonly impureEnv?: Readonly<Record<string, string | undefined>> | undefined;
   /** The bwrap executable; default: found on PATH. */
   readonly bwrapPath?: string | undefined;
 }

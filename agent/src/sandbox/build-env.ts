@@ -4,8 +4,9 @@
  * directory is /build:
  *   PATH=/path-not-set, HOME=/homeless-shelter, NIX_STORE, NIX_BUILD_CORES, then the derivation's
  *   env (passAsFile attributes become `<name>Path` pointing at a file in the build dir), then
- *   NIX_BUILD_TOP/TMPDIR/TEMPDIR/TMP/TEMP/PWD=/build (these override the derivation), then
- *   NIX_OUTPUT_CHECKED=1 for fixed-output derivations, NIX_LOG_FD=2 and TERM=xterm-256color.
+ *   NIX_BUILD_TOP/TMPDIR/TEMPDIR/TMP/TEMP/PWD=/build (these override the derivation), then for
+ *   fixed-output derivations NIX_OUTPUT_CHECKED=1 and the host's values of the variables named in
+ *   `impureEnvVars` ("" when unset), then NIX_LOG_FD=2 and TERM=xterm-256color.
  * Later assignments win, as in Nix. Structured attributes (`__json`) are not supported yet and
  * are refused by the caller.
  */
@@ -19,6 +20,8 @@ export interface BuildEnvInput {
   readonly drvEnv: ReadonlyMap<string, string>;
   readonly cores: number;
   readonly fixedOutput: boolean;
+  /** Where a fixed-output derivation's `impureEnvVars` are looked up (the agent's environment). */
+  readonly impureEnv?: ((name: string) => string | undefined) | undefined;
 }
 
 export interface BuildEnv {
@@ -50,7 +53,14 @@ export function makeBuildEnv(input: BuildEnvInput): BuildEnv {
     env.set(`${name}Path`, `${SANDBOX_BUILD_DIR}/${file}`);
   }
   for (const v of ['NIX_BUILD_TOP', 'TMPDIR', 'TEMPDIR', 'TMP', 'TEMP', 'PWD']) env.set(v, SANDBOX_BUILD_DIR);
-  if (input.fixedOutput) env.set('NIX_OUTPUT_CHECKED', '1');
+  if (input.fixedOutput) {
+    env.set('NIX_OUTPUT_CHECKED', '1');
+    // Only fixed-output builds may see these (proxy settings for fetchers): their output is
+    // checked against a known hash anyway.
+    for (const name of (input.drvEnv.get('impureEnvVars') ?? '').split(/[ \t\n\r]+/).filter((s) => s !== '')) {
+      env.set(name, input.impureEnv?.(name) ?? '');
+    }
+  }
   env.set('NIX_LOG_FD', '2');
   env.set('TERM', 'xterm-256color');
   return { env, files };
