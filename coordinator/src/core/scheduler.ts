@@ -325,6 +325,7 @@ export class Scheduler {
       id: this.ids.next('job'),
       node,
       bucket: bucketKey(node),
+      // A new job starts waiting; submit() decides whether it is ready.
       job: js.newJob(false),
       pending: 0,
       dependents: new Set(),
@@ -339,8 +340,6 @@ export class Scheduler {
     }
     this.jobsByDrv.set(node.drvPath, rec);
     this.jobsById.set(rec.id, rec);
-    // A new job starts waiting; submit() decides whether it is ready.
-    rec.job = { ...rec.job, state: 'waiting' };
     return rec;
   }
 
