@@ -2,3 +2,6 @@ export { PROTO_LOADER_OPTIONS } from './options.js';
 export { PROTO_ROOT, protoFiles, loadFarmProtos } from './load.js';
 export { encodeMessage, decodeMessage, ProtoMessageError } from './codec.js';
 export { SUBJECTS, STREAMS, resultMessageId } from './subjects.js';
+export { coordinatorServiceDefinition, createCoordinatorClient, GRPC_CHANNEL_OPTIONS } from './grpc.js';
+export type { CoordinatorClient, CoordinatorDefinition, CoordinatorHandlers } from './grpc.js';
+export type * from './messages.js';

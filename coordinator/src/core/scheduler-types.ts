@@ -35,6 +35,8 @@ export interface SubmissionDoneEvent {
 export type SchedulerEvent = JobEvent | SubmissionDoneEvent;
 
 export interface SubmitInput {
+  /** Set when replaying a persisted submission after a restart; otherwise a new id is drawn. */
+  readonly submissionId?: string;
   readonly roots: readonly string[];
   readonly priority?: number;
   readonly client?: string;
@@ -72,4 +74,21 @@ export interface AgentRegistration {
 export interface SchedulerOptions {
   readonly leaseMs: number;
   readonly maxAttempts: number;
+  /**
+   * The id of the job for a derivation. Default: drawn from the id generator. The coordinator
+   * derives it from the drv path so a job keeps its id (and its log subject) across restarts.
+   */
+  readonly jobIdFor?: (drvPath: string) => string;
+  /**
+   * The highest epoch a derivation's job reached before a restart (default 0), so epochs keep
+   * growing across restarts and results of leases from before it stay fenced off.
+   */
+  readonly epochFloorOf?: (drvPath: string) => number;
+}
+
+/** The lease a job is currently under, if it is running. */
+export interface LeaseHolder {
+  readonly agentId: string;
+  readonly epoch: number;
+  readonly deadline: number;
 }

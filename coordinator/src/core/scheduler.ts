@@ -21,6 +21,7 @@ import { agentFits, bucketKey, capacityProblem, type AgentCapabilities, type Rou
 import type {
   AssignmentOut,
   BuildOutcome,
+  LeaseHolder,
   DrvNode,
   JobEvent,
   JobStatus,
@@ -86,7 +87,10 @@ export class Scheduler {
    */
   submit(input: SubmitInput, graph: ReadonlyMap<string, DrvNode>, isValid: (drvPath: string) => boolean): SubmitOutcome {
     const now = this.clock.now();
-    const sub: SubmissionRecord = { id: this.ids.next('sub'), jobs: new Set(), priority: input.priority ?? 0, done: false };
+    if (input.submissionId !== undefined && this.submissions.has(input.submissionId)) {
+      throw new Error(`submission ${input.submissionId} already exists`);
+    }
+    const sub: SubmissionRecord = { id: input.submissionId ?? this.ids.next('sub'), jobs: new Set(), priority: input.priority ?? 0, done: false };
     this.submissions.set(sub.id, sub);
     const events: SchedulerEvent[] = [];
     let alreadyValid = 0;
@@ -292,6 +296,18 @@ export class Scheduler {
     return rec === undefined ? undefined : this.event(rec, this.statusOf(rec), this.clock.now(), rec.job.lease?.agentId, this.reasonOf(rec));
   }
 
+  /** Who holds the job's lease now (undefined unless it is running): fences uploads and results. */
+  leaseHolder(jobId: string): LeaseHolder | undefined {
+    const rec = this.jobsById.get(jobId);
+    if (rec === undefined || rec.job.state !== 'leased' || rec.job.lease === undefined) return undefined;
+    return { agentId: rec.job.lease.agentId, epoch: rec.job.lease.epoch, deadline: rec.job.lease.deadline };
+  }
+
+  /** The drv path of a job. */
+  drvPathOf(jobId: string): string | undefined {
+    return this.jobsById.get(jobId)?.node.drvPath;
+  }
+
   jobIdOf(drvPath: string): string | undefined {
     return this.jobsByDrv.get(drvPath)?.id;
   }
@@ -322,11 +338,11 @@ export class Scheduler {
 
   private createJob(node: DrvNode): JobRecord {
     const rec: JobRecord = {
-      id: this.ids.next('job'),
+      id: this.options.jobIdFor?.(node.drvPath) ?? this.ids.next('job'),
       node,
       bucket: bucketKey(node),
       // A new job starts waiting; submit() decides whether it is ready.
-      job: js.newJob(false),
+      job: { ...js.newJob(false), epoch: this.options.epochFloorOf?.(node.drvPath) ?? 0 },
       pending: 0,
       dependents: new Set(),
       submissions: new Set(),

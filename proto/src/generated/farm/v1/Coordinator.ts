@@ -1,0 +1,210 @@
+// Original file: farm/v1/coordinator.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AddPathChunk as _farm_v1_AddPathChunk, AddPathChunk__Output as _farm_v1_AddPathChunk__Output } from '../../farm/v1/AddPathChunk.js';
+import type { AddPathResponse as _farm_v1_AddPathResponse, AddPathResponse__Output as _farm_v1_AddPathResponse__Output } from '../../farm/v1/AddPathResponse.js';
+import type { CancelRequest as _farm_v1_CancelRequest, CancelRequest__Output as _farm_v1_CancelRequest__Output } from '../../farm/v1/CancelRequest.js';
+import type { CancelResponse as _farm_v1_CancelResponse, CancelResponse__Output as _farm_v1_CancelResponse__Output } from '../../farm/v1/CancelResponse.js';
+import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from '../../farm/v1/GetInfoRequest.js';
+import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from '../../farm/v1/GetInfoResponse.js';
+import type { GetNarRequest as _farm_v1_GetNarRequest, GetNarRequest__Output as _farm_v1_GetNarRequest__Output } from '../../farm/v1/GetNarRequest.js';
+import type { ListAgentsRequest as _farm_v1_ListAgentsRequest, ListAgentsRequest__Output as _farm_v1_ListAgentsRequest__Output } from '../../farm/v1/ListAgentsRequest.js';
+import type { ListAgentsResponse as _farm_v1_ListAgentsResponse, ListAgentsResponse__Output as _farm_v1_ListAgentsResponse__Output } from '../../farm/v1/ListAgentsResponse.js';
+import type { ListBuildsRequest as _farm_v1_ListBuildsRequest, ListBuildsRequest__Output as _farm_v1_ListBuildsRequest__Output } from '../../farm/v1/ListBuildsRequest.js';
+import type { ListBuildsResponse as _farm_v1_ListBuildsResponse, ListBuildsResponse__Output as _farm_v1_ListBuildsResponse__Output } from '../../farm/v1/ListBuildsResponse.js';
+import type { LogChunk as _farm_v1_LogChunk, LogChunk__Output as _farm_v1_LogChunk__Output } from '../../farm/v1/LogChunk.js';
+import type { LogsRequest as _farm_v1_LogsRequest, LogsRequest__Output as _farm_v1_LogsRequest__Output } from '../../farm/v1/LogsRequest.js';
+import type { NarChunk as _farm_v1_NarChunk, NarChunk__Output as _farm_v1_NarChunk__Output } from '../../farm/v1/NarChunk.js';
+import type { QueryMissingRequest as _farm_v1_QueryMissingRequest, QueryMissingRequest__Output as _farm_v1_QueryMissingRequest__Output } from '../../farm/v1/QueryMissingRequest.js';
+import type { QueryMissingResponse as _farm_v1_QueryMissingResponse, QueryMissingResponse__Output as _farm_v1_QueryMissingResponse__Output } from '../../farm/v1/QueryMissingResponse.js';
+import type { StatusRequest as _farm_v1_StatusRequest, StatusRequest__Output as _farm_v1_StatusRequest__Output } from '../../farm/v1/StatusRequest.js';
+import type { StatusResponse as _farm_v1_StatusResponse, StatusResponse__Output as _farm_v1_StatusResponse__Output } from '../../farm/v1/StatusResponse.js';
+import type { SubmissionEvent as _farm_v1_SubmissionEvent, SubmissionEvent__Output as _farm_v1_SubmissionEvent__Output } from '../../farm/v1/SubmissionEvent.js';
+import type { SubmitRequest as _farm_v1_SubmitRequest, SubmitRequest__Output as _farm_v1_SubmitRequest__Output } from '../../farm/v1/SubmitRequest.js';
+import type { SubmitResponse as _farm_v1_SubmitResponse, SubmitResponse__Output as _farm_v1_SubmitResponse__Output } from '../../farm/v1/SubmitResponse.js';
+import type { WatchRequest as _farm_v1_WatchRequest, WatchRequest__Output as _farm_v1_WatchRequest__Output } from '../../farm/v1/WatchRequest.js';
+
+/**
+ * The coordinator's API for the CLI, the Nix door and agents' data transfers.
+ * Control traffic with agents (register, heartbeat, leases, results, logs) runs over NATS
+ * (agent.proto); bulk data (NARs) runs here.
+ */
+export interface CoordinatorClient extends grpc.Client {
+  AddPath(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  AddPath(metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  AddPath(options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  AddPath(callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  addPath(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  addPath(metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  addPath(options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  addPath(callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
+  
+  Cancel(argument: _farm_v1_CancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  Cancel(argument: _farm_v1_CancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  Cancel(argument: _farm_v1_CancelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  Cancel(argument: _farm_v1_CancelRequest, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  cancel(argument: _farm_v1_CancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  cancel(argument: _farm_v1_CancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  cancel(argument: _farm_v1_CancelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  cancel(argument: _farm_v1_CancelRequest, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Cheap liveness and version check; the CLI calls it before anything else.
+   */
+  GetInfo(argument: _farm_v1_GetInfoRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetInfo(argument: _farm_v1_GetInfoRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetInfo(argument: _farm_v1_GetInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetInfo(argument: _farm_v1_GetInfoRequest, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Cheap liveness and version check; the CLI calls it before anything else.
+   */
+  getInfo(argument: _farm_v1_GetInfoRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  getInfo(argument: _farm_v1_GetInfoRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  getInfo(argument: _farm_v1_GetInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  getInfo(argument: _farm_v1_GetInfoRequest, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetNar(argument: _farm_v1_GetNarRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_NarChunk__Output>;
+  GetNar(argument: _farm_v1_GetNarRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_NarChunk__Output>;
+  getNar(argument: _farm_v1_GetNarRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_NarChunk__Output>;
+  getNar(argument: _farm_v1_GetNarRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_NarChunk__Output>;
+  
+  ListAgents(argument: _farm_v1_ListAgentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _farm_v1_ListAgentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _farm_v1_ListAgentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  ListAgents(argument: _farm_v1_ListAgentsRequest, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _farm_v1_ListAgentsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _farm_v1_ListAgentsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _farm_v1_ListAgentsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  listAgents(argument: _farm_v1_ListAgentsRequest, callback: grpc.requestCallback<_farm_v1_ListAgentsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListBuilds(argument: _farm_v1_ListBuildsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  ListBuilds(argument: _farm_v1_ListBuildsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  ListBuilds(argument: _farm_v1_ListBuildsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  ListBuilds(argument: _farm_v1_ListBuildsRequest, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  listBuilds(argument: _farm_v1_ListBuildsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  listBuilds(argument: _farm_v1_ListBuildsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  listBuilds(argument: _farm_v1_ListBuildsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  listBuilds(argument: _farm_v1_ListBuildsRequest, callback: grpc.requestCallback<_farm_v1_ListBuildsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * A job's build log: the whole history, then live lines when `follow` is set.
+   */
+  Logs(argument: _farm_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
+  Logs(argument: _farm_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
+  /**
+   * A job's build log: the whole history, then live lines when `follow` is set.
+   */
+  logs(argument: _farm_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
+  logs(argument: _farm_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
+  
+  /**
+   * Upload only what is missing: ask first, then stream each missing path (dependencies first).
+   */
+  QueryMissing(argument: _farm_v1_QueryMissingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  QueryMissing(argument: _farm_v1_QueryMissingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  QueryMissing(argument: _farm_v1_QueryMissingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  QueryMissing(argument: _farm_v1_QueryMissingRequest, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Upload only what is missing: ask first, then stream each missing path (dependencies first).
+   */
+  queryMissing(argument: _farm_v1_QueryMissingRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  queryMissing(argument: _farm_v1_QueryMissingRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  queryMissing(argument: _farm_v1_QueryMissingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  queryMissing(argument: _farm_v1_QueryMissingRequest, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
+  
+  Status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _farm_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  Status(argument: _farm_v1_StatusRequest, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _farm_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  status(argument: _farm_v1_StatusRequest, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Admit a DAG whose .drv closure is already uploaded; returns at once with the plan.
+   */
+  Submit(argument: _farm_v1_SubmitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  Submit(argument: _farm_v1_SubmitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  Submit(argument: _farm_v1_SubmitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  Submit(argument: _farm_v1_SubmitRequest, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Admit a DAG whose .drv closure is already uploaded; returns at once with the plan.
+   */
+  submit(argument: _farm_v1_SubmitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  submit(argument: _farm_v1_SubmitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  submit(argument: _farm_v1_SubmitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  submit(argument: _farm_v1_SubmitRequest, callback: grpc.requestCallback<_farm_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Live events of a submission, replayed from `from_sequence` (so a reconnect misses nothing).
+   */
+  Watch(argument: _farm_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_SubmissionEvent__Output>;
+  Watch(argument: _farm_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_SubmissionEvent__Output>;
+  /**
+   * Live events of a submission, replayed from `from_sequence` (so a reconnect misses nothing).
+   */
+  watch(argument: _farm_v1_WatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_SubmissionEvent__Output>;
+  watch(argument: _farm_v1_WatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_SubmissionEvent__Output>;
+  
+}
+
+/**
+ * The coordinator's API for the CLI, the Nix door and agents' data transfers.
+ * Control traffic with agents (register, heartbeat, leases, results, logs) runs over NATS
+ * (agent.proto); bulk data (NARs) runs here.
+ */
+export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
+  AddPath: grpc.handleClientStreamingCall<_farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse>;
+  
+  Cancel: grpc.handleUnaryCall<_farm_v1_CancelRequest__Output, _farm_v1_CancelResponse>;
+  
+  /**
+   * Cheap liveness and version check; the CLI calls it before anything else.
+   */
+  GetInfo: grpc.handleUnaryCall<_farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse>;
+  
+  GetNar: grpc.handleServerStreamingCall<_farm_v1_GetNarRequest__Output, _farm_v1_NarChunk>;
+  
+  ListAgents: grpc.handleUnaryCall<_farm_v1_ListAgentsRequest__Output, _farm_v1_ListAgentsResponse>;
+  
+  ListBuilds: grpc.handleUnaryCall<_farm_v1_ListBuildsRequest__Output, _farm_v1_ListBuildsResponse>;
+  
+  /**
+   * A job's build log: the whole history, then live lines when `follow` is set.
+   */
+  Logs: grpc.handleServerStreamingCall<_farm_v1_LogsRequest__Output, _farm_v1_LogChunk>;
+  
+  /**
+   * Upload only what is missing: ask first, then stream each missing path (dependencies first).
+   */
+  QueryMissing: grpc.handleUnaryCall<_farm_v1_QueryMissingRequest__Output, _farm_v1_QueryMissingResponse>;
+  
+  Status: grpc.handleUnaryCall<_farm_v1_StatusRequest__Output, _farm_v1_StatusResponse>;
+  
+  /**
+   * Admit a DAG whose .drv closure is already uploaded; returns at once with the plan.
+   */
+  Submit: grpc.handleUnaryCall<_farm_v1_SubmitRequest__Output, _farm_v1_SubmitResponse>;
+  
+  /**
+   * Live events of a submission, replayed from `from_sequence` (so a reconnect misses nothing).
+   */
+  Watch: grpc.handleServerStreamingCall<_farm_v1_WatchRequest__Output, _farm_v1_SubmissionEvent>;
+  
+}
+
+export interface CoordinatorDefinition extends grpc.ServiceDefinition {
+  AddPath: MethodDefinition<_farm_v1_AddPathChunk, _farm_v1_AddPathResponse, _farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse__Output>
+  Cancel: MethodDefinition<_farm_v1_CancelRequest, _farm_v1_CancelResponse, _farm_v1_CancelRequest__Output, _farm_v1_CancelResponse__Output>
+  GetInfo: MethodDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoResponse, _farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse__Output>
+  GetNar: MethodDefinition<_farm_v1_GetNarRequest, _farm_v1_NarChunk, _farm_v1_GetNarRequest__Output, _farm_v1_NarChunk__Output>
+  ListAgents: MethodDefinition<_farm_v1_ListAgentsRequest, _farm_v1_ListAgentsResponse, _farm_v1_ListAgentsRequest__Output, _farm_v1_ListAgentsResponse__Output>
+  ListBuilds: MethodDefinition<_farm_v1_ListBuildsRequest, _farm_v1_ListBuildsResponse, _farm_v1_ListBuildsRequest__Output, _farm_v1_ListBuildsResponse__Output>
+  Logs: MethodDefinition<_farm_v1_LogsRequest, _farm_v1_LogChunk, _farm_v1_LogsRequest__Output, _farm_v1_LogChunk__Output>
+  QueryMissing: MethodDefinition<_farm_v1_QueryMissingRequest, _farm_v1_QueryMissingResponse, _farm_v1_QueryMissingRequest__Output, _farm_v1_QueryMissingResponse__Output>
+  Status: MethodDefinition<_farm_v1_StatusRequest, _farm_v1_StatusResponse, _farm_v1_StatusRequest__Output, _farm_v1_StatusResponse__Output>
+  Submit: MethodDefinition<_farm_v1_SubmitRequest, _farm_v1_SubmitResponse, _farm_v1_SubmitRequest__Output, _farm_v1_SubmitResponse__Output>
+  Watch: MethodDefinition<_farm_v1_WatchRequest, _farm_v1_SubmissionEvent, _farm_v1_WatchRequest__Output, _farm_v1_SubmissionEvent__Output>
+}

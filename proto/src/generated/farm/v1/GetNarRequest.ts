@@ -1,0 +1,10 @@
+// Original file: farm/v1/store.proto
+
+
+export interface GetNarRequest {
+  'path'?: (string);
+}
+
+export interface GetNarRequest__Output {
+  'path': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: farm/v1/store.proto
+
+
+export interface NarChunk {
+  'data'?: (Buffer | Uint8Array | string);
+}
+
+export interface NarChunk__Output {
+  'data': (Buffer);
+}

@@ -1,0 +1,16 @@
+// Original file: farm/v1/coordinator.proto
+
+
+export interface StatusRequest {
+  /**
+   * empty = the whole farm
+   */
+  'submissionId'?: (string);
+}
+
+export interface StatusRequest__Output {
+  /**
+   * empty = the whole farm
+   */
+  'submissionId': (string);
+}
