@@ -9,7 +9,16 @@ export interface HostProbe {
   readonly platform: string;
   /** True when an executable of that name is on PATH. */
   hasProgram(name: string): boolean;
+  /** True when /dev/kvm is usable (Nix then offers the `kvm` feature). */
+  readonly hasKvm?: boolean;
 }
+
+/**
+ * Nix's own default `system-features` (getDefaultSystemFeatures in Nix 2.8): every local Nix
+ * offers these, so derivations that require them (`big-parallel` is common in nixpkgs) build on
+ * a plain machine; the farm's agents offer the same by default.
+ */
+export const NIX_DEFAULT_FEATURES: readonly string[] = ['nixos-test', 'benchmark', 'big-parallel'];
 
 export interface Capabilities {
   readonly systems: readonly string[];
@@ -32,7 +41,8 @@ export function detectCapabilities(probe: HostProbe): Capabilities {
   const native = nativeSystem(probe.arch, probe.platform);
   const systems = [native];
   if (native === 'x86_64-linux' && probe.hasProgram('qemu-aarch64-static')) systems.push('aarch64-linux');
-  const features: string[] = [];
+  const features: string[] = [...NIX_DEFAULT_FEATURES];
+  if (probe.hasKvm === true) features.push('kvm');
   if (probe.hasProgram('musl-gcc')) features.push('musl');
   if (native !== 'aarch64-linux' && probe.hasProgram('aarch64-linux-gnu-gcc')) features.push('cross-aarch64');
   return { systems, supportedFeatures: features, mandatoryFeatures: [] };
