@@ -1,2 +1,4 @@
 export * from './lmdb/index.js';
 export * from './store/index.js';
+export * from './state/index.js';
+export * from './grpc/index.js';

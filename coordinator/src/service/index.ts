@@ -1,0 +1,2 @@
+export * from './coordinator-state.js';
+export * from './farm-service.js';
