@@ -1,2 +1,3 @@
 export * from './nar-bench.js';
 export * from './trees.js';
+export * from './farm-bench.js';
