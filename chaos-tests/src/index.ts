@@ -14,3 +14,4 @@ export async function eventually<T>(probe: () => Promise<T>, timeoutMs: number, 
     }
   }
 }
+export * from './farm-client.js';
