@@ -2,3 +2,4 @@ export * from './lmdb/index.js';
 export * from './store/index.js';
 export * from './state/index.js';
 export * from './grpc/index.js';
+export * from './nats/index.js';
