@@ -11,7 +11,7 @@
  */
 import type { Logger } from '@farm/common';
 import {
-  decodeMessage,
+
   encodeMessage,
   SUBJECTS,
   type AgentHello__Output,
@@ -20,6 +20,7 @@ import {
   type WorkRequest__Output,
 } from '@farm/proto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { decodePayload } from './decode.js';
 import type { AgentApi } from '../../ports/agent-api.js';
 import { errorHeaders, farmErrorOf } from './error-reply.js';
 
@@ -67,7 +68,7 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
     try {
       let body: Uint8Array;
       try {
-        const request = decodeMessage<never>(route.requestType, msg.data);
+        const request = decodePayload<never>(route.requestType, msg.data);
         const reply = await route.call(request, controller.signal);
         body = encodeMessage(route.replyType, reply as Record<string, unknown>);
       } catch (e) {

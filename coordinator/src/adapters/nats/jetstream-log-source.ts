@@ -6,8 +6,9 @@
  * A chunk that does not decode is skipped (logged): one bad publisher must not break a log.
  */
 import { FarmError, type Logger } from '@farm/common';
-import { decodeMessage, STREAMS, SUBJECTS, type LogChunk__Output } from '@farm/proto';
+import { STREAMS, SUBJECTS, type LogChunk__Output } from '@farm/proto';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { decodePayload } from './decode.js';
 import type { LogReadOptions, LogSource } from '../../ports/log-source.js';
 import { isStreamNotFound } from './streams.js';
 
@@ -44,7 +45,7 @@ export class JetStreamLogSource implements LogSource {
       for await (const m of messages) {
         if (m.seq > lastSeq) break;
         try {
-          yield decodeMessage<LogChunk__Output>('LogChunk', m.data);
+          yield decodePayload<LogChunk__Output>('LogChunk', m.data);
         } catch (e) {
           this.logger.warn({ err: e, jobId, seq: m.seq }, 'skipping a malformed log chunk');
         }

@@ -14,7 +14,7 @@
  * loop ensures the streams and the consumer again and resumes after a short pause.
  */
 import { isFarmError, type Logger } from '@farm/common';
-import { decodeMessage, STREAMS, type BuildResult__Output } from '@farm/proto';
+import { STREAMS, type BuildResult__Output } from '@farm/proto';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -26,6 +26,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { decodePayload } from './decode.js';
 import type { AgentApi } from '../../ports/agent-api.js';
 import { ensureFarmStreams } from './streams.js';
 
@@ -78,10 +79,10 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
   const process = async (m: JsMsg): Promise<void> => {
     let result: BuildResult__Output;
     try {
-      result = decodeMessage<BuildResult__Output>('BuildResult', m.data);
+      result = decodePayload<BuildResult__Output>('BuildResult', m.data);
     } catch (e) {
       logger.warn({ err: e, subject: m.subject, seq: m.seq }, 'dropping a malformed BuildResult');
-      m.term('malformed BuildResult');
+      m.term(); // no reason: nats-server 2.9 only understands a bare +TERM
       return;
     }
     const where = { jobId: result.lease?.jobId, epoch: result.lease?.epoch, agentId: result.agentId, status: result.status, seq: m.seq };
@@ -93,7 +94,7 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
     } catch (e) {
       if (isFarmError(e) && e.code !== 'UNAVAILABLE' && e.code !== 'INTERNAL') {
         logger.warn({ ...where, code: e.code, message: e.message }, 'build result refused with an error');
-        m.term(e.message.slice(0, 200));
+        m.term();
         return;
       }
       const delay = nakDelay(m.info.deliveryCount);
