@@ -1,0 +1,109 @@
+/**
+ * startAgent: the agent daemon's composition root. Prepares the state dir (<stateDir>/store,
+ * <stateDir>/work, leftovers of a killed run removed), connects to NATS (reconnecting forever)
+ * and to the coordinator's gRPC address, then registers and runs the session. Resolves once the
+ * agent is registered; while the coordinator is unreachable it keeps retrying (and logging).
+ * close() stops pulling work and heartbeating, kills running builds (reporting nothing: the
+ * coordinator requeues them when their leases expire — "unregister by going silent"), drains
+ * the NATS connection and closes the gRPC channel. It is idempotent.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, systemClock, type Clock, type Logger } from '@farm/common';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { detectCapabilities } from '../capabilities.js';
+import { AgentSession } from '../session/agent-session.js';
+import { LocalStore } from '../store/local-store.js';
+import { NarTransfer } from '../transfer/nar-transfer.js';
+import type { AgentConfig } from './config.js';
+import { hostProbe } from './host-probe.js';
+
+/** Reported in AgentHello; kept in step with agent/package.json. */
+export const AGENT_VERSION = '0.1.0';
+
+export interface RunningAgent {
+  readonly agentId: string;
+  close(): Promise<void>;
+}
+
+export interface AgentDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<RunningAgent> {
+  const clock = deps.clock ?? systemClock;
+  const logger = (deps.logger ?? createLogger({ name: 'farm-agent', level: config.logLevel })).child({ agent: config.name });
+  const store = new LocalStore(join(config.stateDir, 'store'));
+  const leftovers = store.removeLeftovers();
+  const workDir = join(config.stateDir, 'work');
+  // Scratch of builds a killed agent left behind: nothing in it is worth keeping.
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  if (leftovers > 0) logger.info({ leftovers }, 'removed incomplete fetches of an earlier run');
+
+  const detected = config.systems === undefined || config.supportedFeatures === undefined ? detectCapabilities(hostProbe()) : undefined;
+  const capabilities = {
+    systems: config.systems ?? detected!.systems,
+    supportedFeatures: config.supportedFeatures ?? detected!.supportedFeatures,
+    mandatoryFeatures: config.mandatoryFeatures ?? [],
+    maxJobs: config.maxJobs,
+    speedFactor: config.speedFactor,
+  };
+
+  const nc = await connect({ servers: [...config.nats.servers], name: `farm-agent-${config.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+  void watchStatus(nc, logger);
+  const js = jetstream(nc);
+  const transfer = NarTransfer.connect(config.coordinator);
+  let session: AgentSession;
+  try {
+    session = await AgentSession.start({
+      nc,
+      name: config.name,
+      host: hostname(),
+      version: AGENT_VERSION,
+      capabilities,
+      clock,
+      logger,
+      attempts: {
+        store,
+        getNar: transfer.getNar,
+        addPath: (req) => transfer.addPath(req),
+        publish: (subject, data, options) => js.publish(subject, data, options),
+        workDir,
+        sandboxPaths: config.sandboxPaths,
+        cores: config.cores,
+      },
+    });
+  } catch (e) {
+    transfer.close();
+    await nc.close();
+    throw e;
+  }
+  logger.info({ agentId: session.agentId, coordinator: config.coordinator, maxJobs: config.maxJobs, systems: capabilities.systems }, 'agent started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    get agentId() {
+      return session.agentId;
+    },
+    close() {
+      closing ??= (async () => {
+        await session.close();
+        await nc.drain().catch(() => nc.close());
+        transfer.close();
+        logger.info('agent stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+  for await (const s of nc.status()) {
+    if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') logger.warn({ nats: s }, `NATS ${s.type}`);
+    else logger.debug({ nats: s }, `NATS ${s.type}`);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The leases this agent holds, one per running attempt, and why an attempt was stopped.
+ *
+ * Self-fencing is per lease: `renewedAt` is when the lease was last known good by this agent's
+ * own clock — when its assignment arrived, or when a heartbeat that renewed it was *sent* (the
+ * coordinator renews on receipt, so the send time never overestimates). A lease not renewed for
+ * leaseMs is one the coordinator may already have given to someone else: its build is aborted
+ * and nothing is reported for it.
+ */
+import type { Lease } from '@farm/proto';
+
+/** Why an attempt was aborted; decides what is reported. */
+export type StopReason =
+  /** The coordinator revoked the lease (cancellation or a lease it no longer holds): report CANCELLED. */
+  | 'revoked'
+  /** Not renewed for leaseMs: report nothing (the coordinator has requeued the job). */
+  | 'fenced'
+  /** The agent is shutting down: report nothing (going silent; the lease will expire). */
+  | 'closing';
+
+export interface HeldLease {
+  readonly jobId: string;
+  readonly epoch: string;
+  renewedAt: number;
+  readonly controller: AbortController;
+  stop?: { readonly reason: StopReason; readonly detail: string };
+}
+
+const keyOf = (jobId: string, epoch: string): string => `${jobId}:${epoch}`;
+
+export class LeaseTable {
+  private readonly held = new Map<string, HeldLease>();
+  private readonly waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  add(jobId: string, epoch: string, now: number): HeldLease {
+    const lease: HeldLease = { jobId, epoch, renewedAt: now, controller: new AbortController() };
+    this.held.get(keyOf(jobId, epoch))?.controller.abort(); // a duplicate assignment replaces its twin
+    this.held.set(keyOf(jobId, epoch), lease);
+    return lease;
+  }
+
+  remove(lease: HeldLease): void {
+    if (this.held.get(keyOf(lease.jobId, lease.epoch)) === lease) this.held.delete(keyOf(lease.jobId, lease.epoch));
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves the next time a lease is removed (a slot frees up). */
+  nextRemoval(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The leases as the heartbeat lists them; stopped ones are no longer claimed. */
+  leases(): Lease[] {
+    return [...this.held.values()].filter((l) => l.stop === undefined).map((l) => ({ jobId: l.jobId, epoch: l.epoch }));
+  }
+
+  renew(leases: readonly { jobId: string; epoch: string }[], sentAt: number): void {
+    for (const l of leases) {
+      const h = this.held.get(keyOf(l.jobId, l.epoch));
+      if (h !== undefined && h.renewedAt < sentAt) h.renewedAt = sentAt;
+    }
+  }
+
+  /** Stops the attempt for (jobId, epoch); epoch '' or '0' matches any epoch of the job. */
+  stop(jobId: string, epoch: string, reason: StopReason, detail: string): HeldLease[] {
+    const hit = [...this.held.values()].filter((l) => l.jobId === jobId && (epoch === '' || epoch === '0' || l.epoch === epoch));
+    for (const l of hit) this.abort(l, reason, detail);
+    return hit;
+  }
+
+  /** Fences every lease last renewed leaseMs or more ago; returns them. */
+  fenceExpired(now: number, leaseMs: number): HeldLease[] {
+    const expired = [...this.held.values()].filter((l) => l.stop === undefined && now - l.renewedAt >= leaseMs);
+    for (const l of expired) this.abort(l, 'fenced', `lease not renewed for ${now - l.renewedAt} ms (lease ${leaseMs} ms)`);
+    return expired;
+  }
+
+  stopAll(reason: StopReason, detail: string): void {
+    for (const l of this.held.values()) this.abort(l, reason, detail);
+  }
+
+  private abort(l: HeldLease, reason: StopReason, detail: string): void {
+    if (l.stop !== undefined) return; // the first reason wins
+    l.stop = { reason, detail };
+    l.controller.abort(new Error(`${reason}: ${detail}`));
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * One build attempt, from assignment to result:
+ *   fetch missing inputs (verified) → build in the sandbox (log bytes → LogPublisher) → upload
+ *   the outputs in reference order under the lease → eof on the log → BuildResult on JetStream
+ *   with msg id `<job>:<epoch>` (so a retried publish is stored once).
+ * Every stage honours the lease's AbortSignal. What is reported depends on why an attempt was
+ * stopped (lease-table.ts): a revoked one reports CANCELLED; a fenced one (lease not renewed in
+ * time) or one stopped by shutdown reports nothing, because the coordinator has given — or will
+ * give — the job to someone else under a new epoch.
+ * Failures are classified as the contract says: fetch/upload problems are TRANSFER_ERROR; a
+ * derivation the builder refuses outright is FAILED; anything else unexpected is SANDBOX_ERROR
+ * (an infrastructure failure the coordinator retries).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFarmError, type Clock, type Logger } from '@farm/common';
+import { classifyOutput, renderContentAddress, sortedBytewise, type BasicDerivation } from '@farm/nix';
+import { encodeMessage, resultMessageId, SUBJECTS, type Assignment__Output, type PathInfo } from '@farm/proto';
+import { buildDerivation } from '../build/build-derivation.js';
+import type { BuildHooks, BuildRequest, BuildResult, BuiltOutput } from '../build/types.js';
+import { LogPublisher, type JsPublish } from '../logs/log-publisher.js';
+import type { LocalStore } from '../store/local-store.js';
+import type { NarFetcher, UploadRequest } from '../transfer/nar-transfer.js';
+import { viewAssignment, type AssignmentView } from './assignment.js';
+import type { HeldLease } from './lease-table.js';
+import { referenceOrder } from './output-order.js';
+import { buildResultMessage, wireStatusOf, type AttemptOutcome, type WireBuildStatus } from './result-message.js';
+
+export interface AttemptDeps {
+  readonly agentId: string;
+  readonly store: LocalStore;
+  readonly getNar: NarFetcher;
+  readonly addPath: (req: UploadRequest) => Promise<unknown>;
+  readonly publish: JsPublish;
+  readonly workDir: string;
+  readonly sandboxPaths: readonly string[];
+  readonly cores: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Aborted when the agent shuts down: publishing stops retrying. */
+  readonly shutdown: AbortSignal;
+  /** The builder; injectable for tests. */
+  readonly build?: (request: BuildRequest, hooks: BuildHooks) => Promise<BuildResult>;
+}
+
+/** What happened, for the caller's logs and tests. */
+export type AttemptReport = { readonly reported: true; readonly status: WireBuildStatus } | { readonly reported: false; readonly why: string };
+
+export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease): Promise<AttemptReport> {
+  const log = deps.logger.child({ jobId: held.jobId, epoch: held.epoch, drvPath: assignment.drvPath });
+  const startMs = deps.clock.now();
+  const signal = held.controller.signal;
+  const maxLogBytes = Number(assignment.maxLogBytes) > 0 ? Number(assignment.maxLogBytes) : undefined;
+  const logs = new LogPublisher({
+    jobId: held.jobId,
+    epoch: held.epoch,
+    publish: deps.publish,
+    maxLogBytes,
+    stopRetrying: deps.shutdown,
+    onPublishError: (e, seq, attempt) => {
+      if (attempt === 1 || attempt % 20 === 0) log.warn({ err: e, seq, attempt }, 'publishing a log chunk failed; retrying');
+    },
+  });
+
+  let outcome: AttemptOutcome;
+  try {
+    outcome = await attempt(deps, assignment, signal, logs, startMs);
+  } catch (e) {
+    log.error({ err: e }, 'attempt failed unexpectedly');
+    outcome = { status: 'BUILD_STATUS_SANDBOX_ERROR', message: `agent error: ${(e as Error).message}`, outputs: [], logTail: [], startMs, stopMs: deps.clock.now() };
+  }
+  await logs.finish();
+
+  const stop = held.stop;
+  if (stop !== undefined && stop.reason !== 'revoked') {
+    log.warn({ reason: stop.reason, detail: stop.detail }, 'attempt stopped; no result is reported');
+    return { reported: false, why: `${stop.reason}: ${stop.detail}` };
+  }
+  if (stop?.reason === 'revoked') {
+    outcome = { ...outcome, status: 'BUILD_STATUS_CANCELLED', message: `build of '${assignment.drvPath}' was cancelled (lease revoked: ${stop.detail})`, outputs: [] };
+  }
+  const result = buildResultMessage(deps.agentId, { jobId: held.jobId, epoch: held.epoch }, outcome);
+  const published = await publishResult(deps, held, encodeMessage('BuildResult', result as Record<string, unknown>), log);
+  if (!published) return { reported: false, why: 'shutdown before the result was published' };
+  log.info({ status: outcome.status, ms: outcome.stopMs - outcome.startMs }, outcome.message === '' ? 'build finished' : outcome.message);
+  return { reported: true, status: outcome.status };
+}
+
+async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal: AbortSignal, logs: LogPublisher, startMs: number): Promise<AttemptOutcome> {
+  const done = (status: WireBuildStatus, message: string, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
+    status,
+    message,
+    outputs: [],
+    logTail: [],
+    startMs,
+    stopMs: deps.clock.now(),
+    ...extra,
+  });
+  let view: AssignmentView;
+  try {
+    view = viewAssignment(assignment);
+  } catch (e) {
+    return done('BUILD_STATUS_FAILED', `cannot build '${assignment.drvPath}': ${(e as Error).message}`);
+  }
+
+  try {
+    await deps.store.fetchMissing(assignment.inputs, deps.getNar, signal);
+  } catch (e) {
+    if (signal.aborted) return done('BUILD_STATUS_CANCELLED', `build of '${view.drvPath}' was stopped while fetching its inputs`);
+    return done('BUILD_STATUS_TRANSFER_ERROR', `cannot fetch the inputs of '${view.drvPath}': ${(e as Error).message}`);
+  }
+
+  let built: BuildResult;
+  try {
+    built = await (deps.build ?? buildDerivation)(
+      {
+        drvPath: view.drvPath,
+        drv: view.drv,
+        storeRoot: deps.store.root,
+        inputClosure: view.inputPaths,
+        sandboxPaths: deps.sandboxPaths,
+        cores: deps.cores,
+        timeoutMs: view.timeoutMs,
+        maxSilentMs: view.maxSilentMs,
+        maxLogBytes: view.maxLogBytes,
+        workDir: deps.workDir,
+      },
+      { onLog: (c) => logs.write(c), signal, clock: deps.clock },
+    );
+  } catch (e) {
+    // Refused before anything ran: the derivation itself cannot be built here (INVALID_ARGUMENT
+    // is the derivation's fault, anything else — no bwrap, an input gone — is the host's).
+    const status = isFarmError(e, 'INVALID_ARGUMENT') ? 'BUILD_STATUS_FAILED' : 'BUILD_STATUS_SANDBOX_ERROR';
+    return done(status, (e as Error).message);
+  }
+  const tail = { logTail: built.logTail };
+  if (built.status !== 'built') return done(wireStatusOf(built.status), built.message, tail);
+
+  const order = referenceOrder(view.drvPath, built.outputs);
+  if (!order.ok) return done('BUILD_STATUS_FAILED', order.message, tail);
+  const infos: PathInfo[] = [];
+  for (const o of order.order) {
+    const info = pathInfoOf(view.drvPath, view.drv, o);
+    try {
+      await deps.addPath({ info, lease: { jobId: view.jobId, epoch: view.epoch }, localPath: deps.store.localPath(o.path), signal });
+    } catch (e) {
+      if (signal.aborted) return done('BUILD_STATUS_CANCELLED', `build of '${view.drvPath}' was stopped while uploading its outputs`, tail);
+      return done('BUILD_STATUS_TRANSFER_ERROR', `cannot upload output '${o.name}' (${o.path}) of '${view.drvPath}': ${(e as Error).message}`, tail);
+    }
+    infos.push(info);
+  }
+  return done('BUILD_STATUS_BUILT', '', { ...tail, outputs: infos });
+}
+
+/** The PathInfo an output is uploaded and reported with. */
+export function pathInfoOf(drvPath: string, drv: BasicDerivation, o: BuiltOutput): PathInfo {
+  const declared = drv.outputs.get(o.name);
+  let ca = '';
+  if (declared !== undefined) {
+    const kind = classifyOutput(o.name, declared);
+    if (kind.kind === 'fixed') ca = renderContentAddress({ method: 'fixed', ingestion: kind.method, hash: kind.hash });
+  }
+  return {
+    path: o.path,
+    deriver: drvPath,
+    narHash: o.narHash.toPrefixed('nix32'),
+    narSize: String(o.narSize),
+    references: sortedBytewise(o.references),
+    ca,
+  };
+}
+
+/**
+ * Publishes the result until JetStream acknowledges it (the stream may not exist yet while the
+ * coordinator starts). Gives up only when the agent shuts down (after one last try), or when
+ * the lease was fenced meanwhile. Returns whether it was stored.
+ */
+async function publishResult(deps: AttemptDeps, held: HeldLease, bytes: Uint8Array, log: Logger): Promise<boolean> {
+  const msgID = resultMessageId(held.jobId, held.epoch);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.publish(SUBJECTS.results(deps.agentId), bytes, { msgID });
+      return true;
+    } catch (e) {
+      if (attempt === 1 || attempt % 20 === 0) log.warn({ err: e, attempt }, 'publishing the result failed; retrying');
+      if (deps.shutdown.aborted) return false;
+      if (held.stop !== undefined && held.stop.reason !== 'revoked') return false;
+      await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)), undefined, { signal: deps.shutdown }).catch(() => undefined);
+    }
+  }
+}
+

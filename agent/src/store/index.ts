@@ -1,0 +1,1 @@
+export { LocalStore } from './local-store.js';
