@@ -290,6 +290,43 @@ export class Scheduler {
     return result;
   }
 
+  /**
+   * Restart recovery: a waiting or ready job whose build failure was recorded before the restart
+   * fails again with the recorded reason (its dependents fail as after complete()), instead of
+   * being built a second time for the same submissions.
+   */
+  restoreFailure(jobId: string, reason: string): SchedulerEvent[] {
+    const rec = this.jobsById.get(jobId);
+    if (rec === undefined || (rec.job.state !== 'waiting' && rec.job.state !== 'ready')) return [];
+    const now = this.clock.now();
+    const events: SchedulerEvent[] = [];
+    rec.job = this.must(js.failUnstarted(rec.job));
+    rec.dependencyFailed = false;
+    rec.reason = reason;
+    events.push(this.event(rec, 'failed', now, undefined, reason));
+    this.failDependents(rec, now, events);
+    for (const s of rec.submissions) this.checkSubmissionDone(this.submissions.get(s)!, now, events);
+    return events;
+  }
+
+  /**
+   * Restart recovery: a registered agent still runs the job under `epoch` from before the
+   * restart. If the job is ready at exactly that epoch (nobody else was given it since), the
+   * lease is re-adopted under the same epoch; otherwise nothing changes (the agent's next
+   * heartbeat gets the lease revoked).
+   */
+  adoptLease(jobId: string, agentId: string, epoch: number): { adopted: boolean; events: SchedulerEvent[] } {
+    const rec = this.jobsById.get(jobId);
+    const agent = this.agents.get(agentId);
+    if (rec === undefined || agent === undefined || rec.job.state !== 'ready' || rec.job.epoch !== epoch) return { adopted: false, events: [] };
+    const now = this.clock.now();
+    // Its queue entry (same epoch, no longer ready) is skipped lazily by bestHeadFor.
+    rec.job = { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } };
+    rec.reason = undefined;
+    agent.running.add(jobId);
+    return { adopted: true, events: [this.event(rec, 'running', now, agentId)] };
+  }
+
   /** The job's current status and reason, for `farm explain` and status views. */
   jobStatus(jobId: string): JobEvent | undefined {
     const rec = this.jobsById.get(jobId);

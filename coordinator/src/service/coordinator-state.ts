@@ -54,6 +54,8 @@ export interface JobRow {
   /** When it last became ready / was last leased (0 = never). */
   readonly readyMs: number;
   readonly assignedMs: number;
+  /** The epoch of its last lease (0 = it never ran): whose log `eof` ends a followed Logs call. */
+  readonly runEpoch: number;
 }
 
 /** One accepted build result (the proto BuildRecord with numbers). */

@@ -1,37 +1,65 @@
 /**
  * FarmService: the coordinator's application layer — FarmStore + the pure Scheduler + durable
  * CoordinatorState. The NATS gateway calls it through AgentApi; the gRPC server calls its client
- * API (submit, watch, status, cancel, …). Every change it acknowledges is committed first.
+ * API (submit, watch, status, cancel, …).
  *
  * Construction (daemon/):
  *   const service = await FarmService.open({ store, state, clock, logger, options }); // replays persisted submissions
  *   service.start();   // lease-expiry / lost-agent timer, every min(1000, leaseMs/3) ms
  *   …
  *   await service.close(); // stops timers, resolves pending long polls with no work
+ *
+ * Invariants:
+ * - every change acknowledged to a client or an agent is committed first (journal.ts): submit
+ *   returns after the submission and its first events are on disk; an assignment's epoch is on
+ *   disk before the WorkReply leaves; a result is acknowledged after its BuildRecord is;
+ * - job id = the drv's hash part and epochs continue from the persisted ones, so a restart keeps
+ *   log subjects and keeps fencing off results of leases from before it;
+ * - `open` replays every submission that was not done, in creation order, under its own id;
+ * - nothing a client or an agent sends can crash it: every public method validates and throws
+ *   FarmError (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, …).
  */
-import { FarmError, type Clock, type Logger } from '@farm/common';
+import { FarmError, randomIds, type Clock, type IdGenerator, type Logger } from '@farm/common';
+import { DEFAULT_STORE_DIR, parseStorePath, parseStorePathBaseName } from '@farm/nix';
 import type {
   AddPathHeader__Output,
   AddPathResponse,
   AgentHello__Output,
   AgentWelcome,
+  Assignment,
+  BuildRecord,
   BuildResult__Output,
   CancelResponse,
   Capabilities,
   Heartbeat__Output,
   HeartbeatAck,
+  JobState,
   ListAgentsResponse,
   ListBuildsResponse,
   Revoke,
   StatusResponse,
+  SubmissionEvent,
+  SubmissionSummary,
   SubmitRequest__Output,
   SubmitResponse,
   WorkReply,
   WorkRequest__Output,
 } from '@farm/proto';
+import type { AgentCapabilities } from '../core/routing.js';
+import { Scheduler } from '../core/scheduler.js';
+import type { AssignmentOut, BuildOutcome, JobEvent, SchedulerEvent } from '../core/scheduler-types.js';
 import type { AgentApi, ApplyResultOutcome } from '../ports/agent-api.js';
-import type { FarmStore } from '../ports/farm-store.js';
-import type { CoordinatorState, EventRow } from './coordinator-state.js';
+import { DEFAULT_FARM_STORE_LIMITS, type FarmStore } from '../ports/farm-store.js';
+import { AgentRegistry } from './agent-registry.js';
+import { buildAssignment } from './assignment.js';
+import { buildStatus, buildStatusLabel, failureOutcome, jobStateName, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
+import type { BuildRow, CoordinatorState, EventRow, SubmissionRow } from './coordinator-state.js';
+import { loadGraph, outputPaths, type LoadedGraph } from './derivation-graph.js';
+import { addDerivationFromNar } from './drv-upload.js';
+import { asFarmError, farmErrors, invalid } from './errors.js';
+import { Journal, type LiveSubmission } from './journal.js';
+import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
+import { watchEvents } from './watch.js';
 
 export interface FarmServiceOptions {
   readonly leaseMs: number;
@@ -49,80 +77,653 @@ export interface FarmServiceDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly options: FarmServiceOptions;
+  /** Submission ids (default: random). */
+  readonly ids?: IdGenerator;
 }
 
 /** Where a job's log stands, for the Logs RPC's follow mode. */
 export interface JobLogState {
   readonly jobId: string;
-  /** The job reached a terminal state (succeeded, failed, cancelled, …). */
+  /** The job is in a terminal state (succeeded, failed, dependency failed, cancelled). */
   readonly terminal: boolean;
-  /** The epoch of its last attempt (0 = it never ran). */
-  readonly lastRunEpoch: number;
+  /** The epoch of its last lease (0 = it never ran): the eof to wait for. */
+  readonly runEpoch: number;
 }
+
+export const FARM_VERSION = '0.1.0';
 
 export class FarmService implements AgentApi {
-  private constructor(readonly deps: FarmServiceDeps) {}
+  private readonly scheduler: Scheduler;
+  private readonly journal: Journal;
+  private readonly agents = new AgentRegistry();
+  private readonly revokeListeners = new Set<(agentId: string, revoke: Revoke) => void>();
+  /** `<jobId>:<epoch>` of results applied in this run (idempotence while a commit is in flight). */
+  private readonly applied = new Set<string>();
+  private readonly store: FarmStore;
+  private readonly state: CoordinatorState;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly options: FarmServiceOptions;
+  private readonly ids: IdGenerator;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(deps: FarmServiceDeps) {
+    this.store = deps.store;
+    this.state = deps.state;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.options = deps.options;
+    this.ids = deps.ids ?? randomIds;
+    this.journal = new Journal(deps.state, deps.logger);
+    this.scheduler = new Scheduler(deps.clock, this.ids, {
+      leaseMs: deps.options.leaseMs,
+      maxAttempts: deps.options.maxAttempts,
+      jobIdFor: (drv) => parseStorePath(drv).hashPart,
+      epochFloorOf: (drv) => this.journal.jobs.get(drv)?.epoch ?? this.state.getJob(drv)?.epoch ?? 0,
+    });
+  }
 
   static async open(deps: FarmServiceDeps): Promise<FarmService> {
-    return new FarmService(deps);
+    const service = new FarmService(deps);
+    await service.replay();
+    return service;
   }
 
-  start(): void {}
-  async close(): Promise<void> {}
-
-  // ---- AgentApi ----
-  async register(_hello: AgentHello__Output): Promise<AgentWelcome> {
-    throw notYet();
-  }
-  async heartbeat(_beat: Heartbeat__Output): Promise<HeartbeatAck> {
-    throw notYet();
-  }
-  async requestWork(_request: WorkRequest__Output, _signal: AbortSignal): Promise<WorkReply> {
-    throw notYet();
-  }
-  async applyResult(_result: BuildResult__Output): Promise<ApplyResultOutcome> {
-    throw notYet();
-  }
-  onRevoke(_listener: (agentId: string, revoke: Revoke) => void): () => void {
-    return () => {};
+  /** Starts the lease-expiry / lost-agent timer. */
+  start(): void {
+    if (this.timer !== undefined || this.closed) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.options.leaseMs / 3)));
+    this.timer = setInterval(() => {
+      this.tick().catch((e: unknown) => this.logger.error({ err: e }, 'lease expiry failed'));
+    }, every);
+    this.timer.unref();
   }
 
-  // ---- client API (gRPC) ----
-  async submit(_request: SubmitRequest__Output): Promise<SubmitResponse> {
-    throw notYet();
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.journal.wakeAll();
+    await this.journal.flushed();
   }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * One round of the timer (public so tests can drive it with a manual clock): agents silent for
+   * leaseMs are removed (their leases requeued under epoch + 1), then expired leases requeued.
+   */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const events: SchedulerEvent[] = [];
+    for (const agent of this.agents.silentSince(now, this.options.leaseMs)) {
+      this.logger.warn({ agentId: agent.agentId, silentMs: now - agent.lastSeenMs }, 'agent lost: no word from it for a lease period');
+      this.agents.delete(agent.agentId);
+      events.push(...this.scheduler.removeAgent(agent.agentId));
+    }
+    events.push(...this.scheduler.expireLeases());
+    if (events.length > 0) await this.journal.record(events);
+  }
+
+  // ---------------------------------------------------------------- AgentApi
+
+  async register(hello: AgentHello__Output): Promise<AgentWelcome> {
+    this.assertOpen();
+    const agentId = agentName(hello.name, 'name');
+    const host = str(hello.host, 'host', 255);
+    const version = str(hello.version, 'version', 128);
+    const caps = capabilities(hello.capabilities);
+    const running = this.leases(hello.running, 'running');
+    const now = this.clock.now();
+    const events: SchedulerEvent[] = [];
+    // A registration replaces the previous one: whatever the old incarnation held and does not
+    // list again is void (its jobs go back to the queue under a new epoch).
+    if (this.agents.has(agentId)) events.push(...this.scheduler.removeAgent(agentId));
+    this.agents.set({ agentId, host, version, capabilities: caps, registeredMs: now, lastSeenMs: now, lastHeartbeatMs: now, draining: false });
+    events.push(...this.scheduler.registerAgent(agentId, caps));
+    let adopted = 0;
+    for (const lease of running) {
+      const r = this.scheduler.adoptLease(lease.jobId, agentId, lease.epoch);
+      if (r.adopted) adopted++;
+      events.push(...r.events);
+    }
+    await this.journal.record(events);
+    this.logger.info({ agentId, host, systems: caps.systems, maxJobs: caps.maxJobs, adopted, listed: running.length }, 'agent registered');
+    return { agentId, leaseMs: this.options.leaseMs, heartbeatMs: this.options.heartbeatMs };
+  }
+
+  async heartbeat(beat: Heartbeat__Output): Promise<HeartbeatAck> {
+    this.assertOpen();
+    const agentId = agentName(beat.agentId);
+    const leases = this.leases(beat.leases, 'leases');
+    uint(beat.freeSlots, 'freeSlots', LIMITS.maxMaxJobs);
+    const draining = beat.draining === true;
+    const now = this.clock.now();
+    const agent = this.agents.touch(agentId, now);
+    if (agent === undefined) throw new FarmError('NOT_FOUND', `agent ${agentId} is not registered (register again)`, { agentId });
+    agent.lastHeartbeatMs = now;
+    agent.draining = draining;
+    this.scheduler.setDraining(agentId, draining);
+    const { renewed, revoked } = this.scheduler.heartbeat(agentId, leases);
+    return {
+      renewed: renewed.map((l) => ({ jobId: l.jobId, epoch: l.epoch })),
+      revoked: revoked.map((l) => ({ jobId: l.jobId, epoch: l.epoch })),
+      leaseDeadlineMs: now + this.options.leaseMs,
+    };
+  }
+
+  async requestWork(request: WorkRequest__Output, signal: AbortSignal): Promise<WorkReply> {
+    this.assertOpen();
+    const agentId = agentName(request.agentId);
+    const freeSlots = uint(request.freeSlots, 'freeSlots', LIMITS.maxMaxJobs);
+    const waitMs = Math.min(uint(request.waitMs, 'waitMs'), LIMITS.maxWaitMs);
+    if (this.agents.touch(agentId, this.clock.now()) === undefined) {
+      throw new FarmError('NOT_FOUND', `agent ${agentId} is not registered (register again)`, { agentId });
+    }
+    const until = Date.now() + waitMs;
+    for (;;) {
+      if (this.closed || signal.aborted || !this.agents.has(agentId)) return { assignments: [] };
+      if (freeSlots > 0) {
+        const { assignments, events } = this.scheduler.requestWork(agentId, freeSlots);
+        if (assignments.length > 0) return { assignments: await this.deliver(agentId, assignments, events) };
+      }
+      const remaining = until - Date.now();
+      if (remaining <= 0) return { assignments: [] };
+      await this.waitForWork(remaining, signal);
+    }
+  }
+
+  async applyResult(result: BuildResult__Output): Promise<ApplyResultOutcome> {
+    this.assertOpen();
+    if (result.lease === null || result.lease === undefined) throw invalid('the result has no lease');
+    const jobId = checkJobId(result.lease.jobId, 'lease.jobId');
+    const epoch = uint(result.lease.epoch, 'lease.epoch');
+    const agentId = agentName(result.agentId);
+    const status = buildStatus(result.status);
+    const message = typeof result.message === 'string' ? result.message.slice(0, LIMITS.maxMessage) : '';
+    const logTail = result.logTail instanceof Uint8Array ? result.logTail : new Uint8Array();
+    this.agents.touch(agentId, this.clock.now());
+    const key = `${jobId}:${epoch}`;
+    const drv = this.scheduler.drvPathOf(jobId) ?? (await this.store.queryPathFromHashPart(jobId));
+    if (drv === undefined) return { accepted: false, reason: `unknown job ${jobId}` };
+    if (this.applied.has(key) || this.state.getBuild(drv, epoch) !== undefined) return { accepted: true, reason: 'already applied' };
+    const refused = this.leaseProblem(jobId, agentId, epoch);
+    if (refused !== undefined) return { accepted: false, reason: refused };
+
+    let outcome: BuildOutcome;
+    let recordMessage = message;
+    if (status === 'BUILD_STATUS_BUILT') {
+      const outputs = Object.values(await this.outputsOf(drv));
+      const missing = await this.store.missing(outputs.filter((p) => p !== ''));
+      if (missing.length > 0 || outputs.includes('')) {
+        recordMessage = `reported built, but outputs are not valid in the farm store: ${missing.join(', ')}`;
+        outcome = { kind: 'infrastructure-failure', message: recordMessage };
+      } else {
+        outcome = { kind: 'built' };
+      }
+    } else {
+      outcome = failureOutcome(status, message, logTail);
+    }
+    // The awaits above may have raced with a duplicate of this result or a lease change.
+    if (this.applied.has(key)) return { accepted: true, reason: 'already applied' };
+    const job = this.journal.jobs.get(drv);
+    const r = this.scheduler.complete(jobId, agentId, epoch, outcome);
+    if (!r.accepted) return { accepted: false, reason: `stale lease: ${r.reason ?? 'refused'}` };
+    this.applied.add(key);
+    const build: BuildRow = {
+      jobId,
+      drvPath: drv,
+      epoch,
+      agentId,
+      status: buildStatusLabel(status),
+      readyMs: job?.readyMs ?? 0,
+      assignedMs: job?.assignedMs ?? 0,
+      finishedMs: this.clock.now(),
+      message: recordMessage,
+    };
+    await this.journal.record(r.events, { builds: [build] });
+    this.logger.info({ jobId, drvPath: drv, epoch, agentId, status: build.status }, 'build result applied');
+    return { accepted: true };
+  }
+
+  onRevoke(listener: (agentId: string, revoke: Revoke) => void): () => void {
+    this.revokeListeners.add(listener);
+    return () => void this.revokeListeners.delete(listener);
+  }
+
+  // ---------------------------------------------------------------- client API (gRPC)
+
+  async submit(request: SubmitRequest__Output): Promise<SubmitResponse> {
+    this.assertOpen();
+    if (!Array.isArray(request.roots) || request.roots.length === 0) throw invalid('a submission needs at least one root derivation');
+    if (request.roots.length > LIMITS.maxRoots) throw invalid(`${request.roots.length} roots exceed the limit of ${LIMITS.maxRoots}`);
+    const roots = [...new Set(request.roots.map((r, i) => checkDrvPath(r?.drvPath, `roots[${i}].drvPath`)))];
+    const priority = request.priority;
+    if (!Number.isSafeInteger(priority)) throw invalid('priority must be an integer');
+    const client = str(request.client, 'client', 256);
+    const timeoutMs = uint(request.timeoutMs, 'timeoutMs');
+    const maxSilentMs = uint(request.maxSilentMs, 'maxSilentMs');
+    const missing = await this.store.missing(roots);
+    if (missing.length > 0) {
+      throw new FarmError('FAILED_PRECONDITION', `root derivation ${missing[0]} is not in the farm store (upload it first)`, { path: missing[0]! });
+    }
+    const loaded = await farmErrors(() => loadGraph(this.store, roots));
+    this.assertOpen();
+    const id = this.ids.next('sub');
+    const createdMs = this.clock.now();
+    const row: SubmissionRow = {
+      id,
+      roots,
+      priority,
+      client,
+      createdMs,
+      timeoutMs,
+      maxSilentMs,
+      done: false,
+      jobsTotal: 0,
+      alreadyValid: 0,
+      shared: 0,
+      succeeded: 0,
+      failed: 0,
+      lastSeq: 0,
+    };
+    const outcome = await this.admit(row, loaded, undefined);
+    this.logger.info({ submissionId: id, roots: roots.length, jobs: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared, client }, 'submission admitted');
+    return { submissionId: id, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared };
+  }
+
   /** Persisted events from `fromSequence`, then live ones; ends after the `final` event. NOT_FOUND for unknown ids. */
-  watch(_submissionId: string, _fromSequence: number, _signal: AbortSignal): AsyncIterable<EventRow> {
-    throw notYet();
+  watch(submissionId: string, fromSequence: number, signal: AbortSignal): AsyncIterable<EventRow> {
+    this.assertOpen();
+    const id = nonEmpty(submissionId, 'submissionId', 128);
+    if (!Number.isSafeInteger(fromSequence) || fromSequence < 0) throw invalid('fromSequence must be a non-negative integer');
+    if (!this.journal.live.has(id) && this.state.getSubmission(id) === undefined) throw new FarmError('NOT_FOUND', `no submission ${id}`, { submissionId: id });
+    return watchEvents({ journal: this.journal, state: this.state, isClosed: () => this.closed }, id, fromSequence, signal);
   }
-  status(_submissionId?: string): StatusResponse {
-    throw notYet();
+
+  status(submissionId?: string): StatusResponse {
+    this.assertOpen();
+    if (submissionId !== undefined && submissionId !== '') {
+      const id = nonEmpty(submissionId, 'submissionId', 128);
+      const row = this.submissionRow(id);
+      if (row === undefined) throw new FarmError('NOT_FOUND', `no submission ${id}`, { submissionId: id });
+      const latest = new Map<string, EventRow>();
+      for (const e of this.state.events(id, 0)) if (!e.final && e.jobId !== '') latest.set(e.jobId, e);
+      const jobsByState: Record<string, number> = {};
+      for (const e of latest.values()) jobsByState[e.state] = (jobsByState[e.state] ?? 0) + 1;
+      return { jobsByState, jobs: [...latest.values()].map(eventToProto), submissions: [summaryOf(row)] };
+    }
+    const jobsByState: Record<string, number> = {};
+    for (const j of this.journal.jobs.values()) {
+      const name = jobStateName(j.status);
+      jobsByState[name] = (jobsByState[name] ?? 0) + 1;
+    }
+    const submissions = this.state.listSubmissions().map((r) => summaryOf(this.journal.live.get(r.id)?.row ?? r));
+    return { jobsByState, jobs: [], submissions };
   }
-  async cancel(_submissionId: string): Promise<CancelResponse> {
-    throw notYet();
+
+  async cancel(submissionId: string): Promise<CancelResponse> {
+    this.assertOpen();
+    const id = nonEmpty(submissionId, 'submissionId', 128);
+    const sub = this.journal.live.get(id);
+    if (sub === undefined) {
+      if (this.state.getSubmission(id) === undefined) throw new FarmError('NOT_FOUND', `no submission ${id}`, { submissionId: id });
+      return { cancelled: [], leftRunning: {} };
+    }
+    if (sub.row.done) return { cancelled: [], leftRunning: {} };
+    const holders = new Map<string, string>();
+    for (const jobId of sub.jobs.keys()) {
+      const h = this.scheduler.leaseHolder(jobId);
+      if (h !== undefined) holders.set(jobId, h.agentId);
+    }
+    const r = this.scheduler.cancel(id);
+    sub.cancelled = true;
+    await this.journal.record(r.events, { alsoTo: id });
+    for (const rv of r.revoke) {
+      const agentId = holders.get(rv.jobId);
+      if (agentId !== undefined) this.sendRevoke(agentId, rv, `submission ${id} was cancelled`);
+    }
+    this.logger.info({ submissionId: id, cancelled: r.cancelled.length, leftRunning: r.leftRunning.size }, 'submission cancelled');
+    return { cancelled: r.cancelled, leftRunning: Object.fromEntries(r.leftRunning) };
   }
+
   listAgents(): ListAgentsResponse {
-    throw notYet();
+    this.assertOpen();
+    const running = new Map<string, number>();
+    for (const j of this.journal.jobs.values()) {
+      if (j.status === 'running' && j.agentId !== '') running.set(j.agentId, (running.get(j.agentId) ?? 0) + 1);
+    }
+    return {
+      agents: this.agents.all().map((a) => ({
+        agentId: a.agentId,
+        host: a.host,
+        capabilities: capabilitiesToProto(a.capabilities),
+        running: running.get(a.agentId) ?? 0,
+        draining: a.draining,
+        lastHeartbeatMs: a.lastHeartbeatMs,
+      })),
+    };
   }
-  listBuilds(_drvPath?: string): ListBuildsResponse {
-    throw notYet();
+
+  listBuilds(drvPath?: string): ListBuildsResponse {
+    this.assertOpen();
+    const filter = drvPath === undefined || drvPath === '' ? undefined : checkDrvPath(drvPath, 'drvPath');
+    return { builds: this.state.listBuilds(filter).map((b): BuildRecord => ({ ...b })) };
   }
+
   agentCapabilities(): Capabilities[] {
-    return [];
+    return this.agents.all().map((a) => capabilitiesToProto(a.capabilities));
   }
-  /** The job id for a drv path, a job id or a drv basename; NOT_FOUND when there is no such job. */
-  jobIdFor(_drvOrJob: string): string {
-    throw notYet();
+
+  get storeDir(): string {
+    return DEFAULT_STORE_DIR;
   }
-  jobLogState(_jobId: string): JobLogState {
-    throw notYet();
+
+  /** The job id for a drv path, a job id or a drv basename; NOT_FOUND when no such job is known. */
+  async jobIdFor(drvOrJob: string): Promise<string> {
+    this.assertOpen();
+    const s = nonEmpty(drvOrJob, 'job', 512);
+    let jobId: string;
+    if (JOB_ID.test(s)) jobId = s;
+    else {
+      try {
+        jobId = (s.startsWith('/') ? parseStorePath(s) : parseStorePathBaseName(s)).hashPart;
+      } catch {
+        throw invalid(`'${s}' is neither a job id nor a derivation path`);
+      }
+    }
+    const drv = await this.drvOfJob(jobId);
+    if (drv === undefined) throw new FarmError('NOT_FOUND', `no job for ${s}`, { job: s });
+    return jobId;
   }
-  /** A path upload; a header with a lease must match the job's current lease ("stale lease" otherwise). */
-  async addPath(_header: AddPathHeader__Output, _nar: AsyncIterable<Uint8Array>): Promise<AddPathResponse> {
-    throw notYet();
+
+  async jobLogState(jobId: string): Promise<JobLogState> {
+    const drv = await this.drvOfJob(checkJobId(jobId));
+    if (drv === undefined) throw new FarmError('NOT_FOUND', `no job ${jobId}`, { jobId });
+    const current = this.scheduler.jobStatus(jobId);
+    const row = this.journal.jobs.get(drv) ?? this.state.getJob(drv);
+    const status = current?.status ?? row?.status;
+    return { jobId, terminal: status === undefined || TERMINAL_JOB_STATUSES.has(status), runEpoch: row?.runEpoch ?? 0 };
+  }
+
+  /** Calls `listener` after every committed change of the job. */
+  onJobChange(jobId: string, listener: () => void): () => void {
+    return this.journal.onJobChange(jobId, listener);
+  }
+
+  /**
+   * One path upload. A header with a lease is a build output: the lease must be the job's
+   * current one (FAILED_PRECONDITION "stale lease" otherwise) and the path one of its outputs.
+   * Without a lease it is a client upload; a `.drv` then goes through addDerivation.
+   */
+  async addPath(header: AddPathHeader__Output | null | undefined, nar: AsyncIterable<Uint8Array>): Promise<AddPathResponse> {
+    this.assertOpen();
+    if (header === null || header === undefined) throw invalid('the upload has no header');
+    const info = pathInfoFromProto(header.info);
+    const lease = header.lease;
+    return farmErrors(async () => {
+      if (lease !== null && lease !== undefined && (lease.jobId !== '' || lease.epoch !== '0')) {
+        const jobId = checkJobId(lease.jobId, 'lease.jobId');
+        const epoch = uint(lease.epoch, 'lease.epoch');
+        const holder = this.scheduler.leaseHolder(jobId);
+        if (holder === undefined || holder.epoch !== epoch) {
+          const now = holder === undefined ? 'the job is not running' : `the current lease is epoch ${holder.epoch}`;
+          throw new FarmError('FAILED_PRECONDITION', `stale lease: job ${jobId} epoch ${epoch} (${now}); upload of ${info.path} refused`, { jobId });
+        }
+        const drv = this.scheduler.drvPathOf(jobId)!;
+        const outputs = Object.values(await this.outputsOf(drv));
+        if (!outputs.includes(info.path)) throw invalid(`${info.path} is not an output of ${drv} (job ${jobId})`);
+        const r = await this.store.addPath(info, nar);
+        return { alreadyValid: !r.added };
+      }
+      const isDrv = parseStorePath(info.path).name.endsWith('.drv');
+      const r = isDrv
+        ? await addDerivationFromNar(this.store, info, nar, DEFAULT_FARM_STORE_LIMITS.maxAtermSize + 4096)
+        : await this.store.addPath(info, nar);
+      return { alreadyValid: !r.added };
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private assertOpen(): void {
+    if (this.closed) throw new FarmError('UNAVAILABLE', 'the coordinator is shutting down');
+  }
+
+  private leases(list: unknown, field: string): { jobId: string; epoch: number }[] {
+    if (!Array.isArray(list)) throw invalid(`${field} must be a list`);
+    if (list.length > LIMITS.maxLeases) throw invalid(`${field} has ${list.length} leases; the limit is ${LIMITS.maxLeases}`);
+    return list.map((l: { jobId?: unknown; epoch?: unknown } | null, i) => {
+      if (l === null || typeof l !== 'object') throw invalid(`${field}[${i}] is not a lease`);
+      return { jobId: checkJobId(l.jobId, `${field}[${i}].jobId`), epoch: uint(l.epoch, `${field}[${i}].epoch`) };
+    });
+  }
+
+  private leaseProblem(jobId: string, agentId: string, epoch: number): string | undefined {
+    const holder = this.scheduler.leaseHolder(jobId);
+    if (holder === undefined) return `stale lease: job ${jobId} is not running (result for epoch ${epoch})`;
+    if (holder.epoch !== epoch) return `stale lease: job ${jobId} is at epoch ${holder.epoch}, the result is for epoch ${epoch}`;
+    if (holder.agentId !== agentId) return `stale lease: job ${jobId} is held by ${holder.agentId}, not ${agentId}`;
+    return undefined;
+  }
+
+  private async drvOfJob(jobId: string): Promise<string | undefined> {
+    const known = this.scheduler.drvPathOf(jobId);
+    if (known !== undefined) return known;
+    const drv = await this.store.queryPathFromHashPart(jobId);
+    return drv !== undefined && this.state.getJob(drv) !== undefined ? drv : undefined;
+  }
+
+  private async outputsOf(drv: string): Promise<Record<string, string>> {
+    const known = this.journal.outputsOf.get(drv);
+    if (known !== undefined) return known;
+    const parsed = await this.store.getDerivation(drv);
+    if (parsed === undefined) throw new FarmError('INTERNAL', `derivation ${drv} is not in the farm store`);
+    const outs = outputPaths(parsed);
+    this.journal.outputsOf.set(drv, outs);
+    return outs;
+  }
+
+  private submissionRow(id: string): SubmissionRow | undefined {
+    return this.journal.live.get(id)?.row ?? this.state.getSubmission(id);
+  }
+
+  /**
+   * Hands a submission to the scheduler and records what it caused. `replayed` (restart) holds
+   * the job rows from before, so a replayed job whose state did not change is not announced
+   * again and a recorded build failure is restored instead of built twice.
+   */
+  private async admit(row: SubmissionRow, loaded: LoadedGraph, replayed: ReadonlySet<string> | undefined): Promise<{ jobs: number; alreadyValid: number; shared: number }> {
+    for (const [drv, outs] of loaded.outputs) this.journal.outputsOf.set(drv, outs);
+    let outcome;
+    try {
+      outcome = this.scheduler.submit(
+        { submissionId: row.id, roots: row.roots, priority: row.priority, client: row.client },
+        loaded.graph,
+        (d) => loaded.valid.has(d),
+      );
+    } catch (e) {
+      throw new FarmError('INTERNAL', `admitting submission ${row.id} failed: ${(e as Error).message}`, {}, { cause: e });
+    }
+    const sub: LiveSubmission = {
+      row: { ...row, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared },
+      jobs: new Map(),
+      cancelled: false,
+    };
+    this.journal.live.set(row.id, sub);
+    const now = this.clock.now();
+    const events: SchedulerEvent[] = [];
+    if (replayed === undefined) {
+      for (const root of row.roots) {
+        if (loaded.valid.has(root)) events.push(alreadyValidEvent(root, row.id, now));
+      }
+    }
+    const jobEvents = outcome.events.filter((e): e is JobEvent => e.type === 'job');
+    const done = outcome.events.filter((e) => e.type === 'submission-done');
+    events.push(...jobEvents);
+    // Jobs shared with earlier submissions caused no event: tell this one where they stand.
+    const announced = new Set(jobEvents.map((e) => e.jobId));
+    for (const drv of loaded.graph.keys()) {
+      if (loaded.valid.has(drv)) continue;
+      const jobId = this.scheduler.jobIdOf(drv);
+      if (jobId === undefined || announced.has(jobId)) continue;
+      const current = this.scheduler.jobStatus(jobId);
+      if (current !== undefined) events.push({ ...current, submissions: [row.id] });
+    }
+    events.push(...done);
+    await this.journal.record(events, {
+      submissions: [sub.row],
+      ...(replayed !== undefined ? { quiet: (e: JobEvent) => replayed.has(`${e.drvPath} ${e.status} ${e.reason ?? ''}`) } : {}),
+    });
+    return outcome;
+  }
+
+  /** Restart: every submission that was not done goes back into the fresh scheduler. */
+  private async replay(): Promise<void> {
+    const pending = this.state.listSubmissions().filter((s) => !s.done);
+    if (pending.length === 0) return;
+    const unchanged = new Set<string>();
+    const failedBefore = new Map<string, string>();
+    for (const job of this.state.listJobs()) {
+      unchanged.add(`${job.drvPath} ${job.status} ${job.reason}`);
+      if (job.status === 'failed') failedBefore.set(job.drvPath, job.reason);
+    }
+    const admitted: LoadedGraph[] = [];
+    for (const row of pending) {
+      try {
+        const loaded = await farmErrors(() => loadGraph(this.store, row.roots));
+        await this.admit(row, loaded, unchanged);
+        admitted.push(loaded);
+      } catch (e) {
+        this.logger.error({ err: e, submissionId: row.id }, 'a persisted submission could not be restored');
+        await this.abandon(row, `could not be restored after a restart: ${(asFarmError(e) as Error).message}`);
+      }
+    }
+    // Failures are restored once every submission is back, so a failure recorded for several
+    // submissions is not undone by the next one's admission restarting the job.
+    const events: SchedulerEvent[] = [];
+    for (const loaded of admitted) {
+      for (const drv of loaded.graph.keys()) {
+        const reason = failedBefore.get(drv);
+        const jobId = this.scheduler.jobIdOf(drv);
+        if (reason === undefined || jobId === undefined) continue;
+        failedBefore.delete(drv);
+        events.push(...this.scheduler.restoreFailure(jobId, reason));
+      }
+    }
+    if (events.length > 0) await this.journal.record(events, { quiet: (e) => unchanged.has(`${e.drvPath} ${e.status} ${e.reason ?? ''}`) });
+    this.logger.info({ submissions: pending.length }, 'persisted submissions restored');
+  }
+
+  /** Ends a persisted submission that cannot run any more, with a final event saying why. */
+  private async abandon(row: SubmissionRow, reason: string): Promise<void> {
+    const sequence = row.lastSeq + 1;
+    const final: EventRow = {
+      sequence,
+      submissionId: row.id,
+      jobId: '',
+      drvPath: '',
+      state: 'JOB_STATE_UNSPECIFIED',
+      agentId: '',
+      reason,
+      timeMs: this.clock.now(),
+      outputs: {},
+      final: true,
+    };
+    await this.state.commit({ submissions: [{ ...row, done: true, lastSeq: sequence }], events: [final] });
+  }
+
+  /** Builds the assignments; the 'running' events are recorded at once, the reply waits for their commit. */
+  private async deliver(agentId: string, leased: readonly AssignmentOut[], events: SchedulerEvent[]): Promise<Assignment[]> {
+    const committed = this.journal.record(events);
+    const out: Assignment[] = [];
+    const failures: SchedulerEvent[] = [];
+    for (const a of leased) {
+      try {
+        out.push(await buildAssignment(this.store, a.drvPath, a, this.limitsFor(a.jobId)));
+      } catch (e) {
+        const message = `could not prepare the assignment: ${(asFarmError(e) as Error).message}`;
+        this.logger.error({ err: e, jobId: a.jobId, drvPath: a.drvPath }, 'assignment failed');
+        failures.push(...this.scheduler.complete(a.jobId, agentId, a.epoch, { kind: 'infrastructure-failure', message }).events);
+      }
+    }
+    await committed;
+    if (failures.length > 0) await this.journal.record(failures);
+    return out;
+  }
+
+  /** The most generous limits among the live submissions that need the job (0 = none). */
+  private limitsFor(jobId: string): { timeoutMs: number; maxSilentMs: number; maxLogBytes: number } {
+    const subs = (this.scheduler.jobStatus(jobId)?.submissions ?? []).map((id) => this.journal.live.get(id)?.row).filter((r) => r !== undefined);
+    const pick = (values: number[], fallback: number) => {
+      const effective = (values.length > 0 ? values : [0]).map((v) => (v === 0 ? fallback : v));
+      return effective.includes(0) ? 0 : Math.max(...effective);
+    };
+    return {
+      timeoutMs: pick(subs.map((r) => r.timeoutMs), this.options.defaultTimeoutMs),
+      maxSilentMs: pick(subs.map((r) => r.maxSilentMs), this.options.defaultMaxSilentMs),
+      maxLogBytes: this.options.maxLogBytes,
+    };
+  }
+
+  private waitForWork(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.journal.onWorkAvailable(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private sendRevoke(agentId: string, lease: AssignmentOut, reason: string): void {
+    const revoke: Revoke = { lease: { jobId: lease.jobId, epoch: lease.epoch }, reason };
+    for (const l of [...this.revokeListeners]) {
+      try {
+        l(agentId, revoke);
+      } catch (e) {
+        this.logger.error({ err: e, agentId }, 'a revoke listener failed');
+      }
+    }
   }
 }
 
-function notYet(): FarmError {
-  return new FarmError('UNAVAILABLE', 'not implemented yet');
+function alreadyValidEvent(drvPath: string, submissionId: string, at: number): JobEvent {
+  return { type: 'job', jobId: parseStorePath(drvPath).hashPart, drvPath, status: 'already-valid', epoch: 0, submissions: [submissionId], at, reason: 'outputs already valid in the farm store' };
+}
+
+export function eventToProto(e: EventRow): SubmissionEvent {
+  return { ...e, outputs: { ...e.outputs }, state: e.state as JobState };
+}
+
+function capabilitiesToProto(c: AgentCapabilities): Capabilities {
+  return {
+    systems: [...c.systems],
+    supportedFeatures: [...c.supportedFeatures],
+    mandatoryFeatures: [...c.mandatoryFeatures],
+    maxJobs: c.maxJobs,
+    speedFactor: c.speedFactor,
+  };
+}
+
+function summaryOf(r: SubmissionRow): SubmissionSummary {
+  return {
+    submissionId: r.id,
+    client: r.client,
+    createdMs: r.createdMs,
+    jobsTotal: r.jobsTotal,
+    succeeded: r.succeeded,
+    failed: r.failed,
+    done: r.done,
+    roots: [...r.roots],
+  };
 }

@@ -1,16 +1,29 @@
 /**
- * The coordinator's gRPC server: every Coordinator RPC over FarmService, FarmStore and LogSource.
+ * The coordinator's gRPC server: every Coordinator RPC over FarmService (submissions, agents,
+ * uploads with lease fencing), FarmStore (QueryMissing, GetNar) and LogSource (Logs).
+ * Handlers never throw past this file: every failure goes through toServiceError. Streams
+ * respect backpressure (write → wait for 'drain') and stop when the client cancels.
  */
-import type { Logger } from '@farm/common';
+import { once } from 'node:events';
+import { Server, ServerCredentials, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { FarmError, type Logger } from '@farm/common';
+import { isStorePath } from '@farm/nix';
+import { coordinatorServiceDefinition, GRPC_CHANNEL_OPTIONS, type CoordinatorHandlers } from '@farm/proto';
 import type { FarmStore } from '../../ports/farm-store.js';
 import type { LogSource } from '../../ports/log-source.js';
-import type { FarmService } from '../../service/farm-service.js';
+import { eventToProto, FARM_VERSION, type FarmService } from '../../service/farm-service.js';
+import { uint } from '../../service/validate.js';
+import { toServiceError } from './errors.js';
+import { followLogs } from './logs.js';
+import { narChunksOf } from './uploads.js';
 
 export interface GrpcServerDeps {
   readonly service: FarmService;
   readonly store: FarmStore;
   readonly logs: LogSource;
   readonly logger: Logger;
+  /** How long a followed log waits for the eof of a finished job's last attempt (default 10 s). */
+  readonly logEofGraceMs?: number;
 }
 
 export interface RunningGrpcServer {
@@ -19,6 +32,131 @@ export interface RunningGrpcServer {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(_deps: GrpcServerDeps, _listen: string): Promise<RunningGrpcServer> {
-  throw new Error('not implemented yet');
+const NAR_CHUNK = 1024 * 1024;
+
+export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Promise<RunningGrpcServer> {
+  const { service, store, logger } = deps;
+  const server = new Server({ ...GRPC_CHANNEL_OPTIONS });
+
+  function unary<Req, Res>(rpc: string, fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      Promise.resolve()
+        .then(() => fn(call.request))
+        .then(
+          (res) => callback(null, res),
+          (e: unknown) => callback(toServiceError(e, logger, rpc)),
+        );
+    };
+  }
+
+  function streaming<Req, Res>(rpc: string, fn: (call: ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>) {
+    return (call: ServerWritableStream<Req, Res>): void => {
+      const ac = new AbortController();
+      call.on('cancelled', () => ac.abort());
+      call.on('close', () => ac.abort());
+      fn(call, ac.signal).then(
+        () => {
+          if (!call.cancelled) call.end();
+        },
+        (e: unknown) => {
+          if (!call.cancelled) call.emit('error', toServiceError(e, logger, rpc));
+        },
+      );
+    };
+  }
+
+  const handlers: CoordinatorHandlers = {
+    GetInfo: unary('GetInfo', () => ({ version: FARM_VERSION, storeDir: service.storeDir, agents: service.agentCapabilities() })),
+
+    QueryMissing: unary('QueryMissing', async (req) => {
+      if (!Array.isArray(req.paths) || req.paths.length > 1_000_000) throw new FarmError('INVALID_ARGUMENT', 'paths must be a list of at most 1,000,000 store paths');
+      for (const p of req.paths) {
+        if (typeof p !== 'string' || !isStorePath(p)) throw new FarmError('INVALID_ARGUMENT', `'${String(p)}' is not a store path`);
+      }
+      return { missing: await store.missing(req.paths) };
+    }),
+
+    AddPath: (call, callback) => {
+      narChunksOf(call)
+        .then(({ header, nar }) => service.addPath(header, nar))
+        .then(
+          (res) => callback(null, res),
+          (e: unknown) => callback(toServiceError(e, logger, 'AddPath')),
+        );
+    },
+
+    GetNar: streaming('GetNar', async (call, signal) => {
+      const path = call.request.path;
+      if (typeof path !== 'string' || !isStorePath(path)) throw new FarmError('INVALID_ARGUMENT', `'${String(path)}' is not a store path`);
+      const stream = await store.narStream(path);
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          for (let i = 0; i < chunk.length; i += NAR_CHUNK) {
+            if (signal.aborted) return;
+            await write(call, { data: chunk.subarray(i, i + NAR_CHUNK) }, signal);
+          }
+        }
+      } finally {
+        stream.destroy();
+      }
+    }),
+
+    Submit: unary('Submit', (req) => service.submit(req)),
+
+    Watch: streaming('Watch', async (call, signal) => {
+      const events = service.watch(call.request.submissionId, uint(call.request.fromSequence, 'fromSequence'), signal);
+      for await (const e of events) {
+        if (signal.aborted) return;
+        await write(call, eventToProto(e), signal);
+      }
+    }),
+
+    Logs: streaming('Logs', async (call, signal) => {
+      const key = call.request.jobId !== '' ? call.request.jobId : call.request.drvPath;
+      if (key === '') throw new FarmError('INVALID_ARGUMENT', 'Logs needs a drv path or a job id');
+      const jobId = await service.jobIdFor(key);
+      await followLogs({ service, logs: deps.logs, graceMs: deps.logEofGraceMs ?? 10_000 }, jobId, call.request.follow, signal, (chunk) => write(call, chunk, signal));
+    }),
+
+    Cancel: unary('Cancel', (req) => service.cancel(req.submissionId)),
+    Status: unary('Status', (req) => service.status(req.submissionId)),
+    ListAgents: unary('ListAgents', () => service.listAgents()),
+    ListBuilds: unary('ListBuilds', (req) => service.listBuilds(req.drvPath)),
+  };
+  server.addService(coordinatorServiceDefinition(), handlers);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) => (err !== null ? reject(err) : resolve(p)));
+  }).catch((e: unknown) => {
+    throw new FarmError('UNAVAILABLE', `cannot listen on ${listen}: ${(e as Error).message}`, {}, { cause: e });
+  });
+  const address = `${hostOf(listen)}:${port}`;
+  logger.info({ address }, 'gRPC server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        // Open streams (Watch, Logs -f) would hold a graceful shutdown forever: give them a moment.
+        const force = setTimeout(() => server.forceShutdown(), 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      })),
+  };
+}
+
+/** Writes one message, waiting for the transport to drain when it asks to. */
+async function write<Res>(call: ServerWritableStream<unknown, Res>, message: Res, signal: AbortSignal): Promise<void> {
+  if (call.write(message)) return;
+  if (signal.aborted) return;
+  await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+}
+
+function hostOf(listen: string): string {
+  const i = listen.lastIndexOf(':');
+  const host = i < 0 ? listen : listen.slice(0, i);
+  return host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
 }
