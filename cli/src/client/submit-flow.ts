@@ -1,0 +1,136 @@
+/**
+ * `farm submit` from installables to exit status: check the farm is there (GetInfo), evaluate
+ * with the local Nix, build the upload bundle, upload what the farm lacks (dependency-first),
+ * Submit, then follow Watch to the final event (with build logs when asked), report every
+ * root's outputs and every failure, and copy outputs back into the local store when asked.
+ * The order puts GetInfo first so that an unreachable farm is reported before any evaluation.
+ */
+import { FarmError, type Clock } from '@farm/common';
+import { DEFAULT_STORE_DIR } from '@farm/nix';
+import type { SubmitRequest } from '@farm/proto';
+import { buildUploadBundle, evaluateInstallables, rootDrvPaths, type EvaluatedRoot, type Installable, type UploadBundle } from '../eval/index.js';
+import { ProgressModel, planOf } from '../progress/model.js';
+import type { SubmitReporter } from '../progress/reporter.js';
+import { buildReport, type DrvGraph, type FinalReport, type RootRef } from '../progress/report.js';
+import { BuildLogFollower } from './build-logs.js';
+import { bundleKnowledge, copyBack } from './copy-back.js';
+import type { FarmClient } from './coordinator-client.js';
+import { uploadMissing } from './upload.js';
+import { followSubmission } from './watch.js';
+
+export interface SubmitSettings {
+  readonly installables: readonly Installable[];
+  readonly priority: number;
+  readonly timeoutMs: number;
+  readonly maxSilentMs: number;
+  readonly client: string;
+  readonly printBuildLogs: boolean;
+  readonly copyBack: boolean;
+  readonly noWait: boolean;
+  readonly cwd: string;
+  /** How long to wait for build logs to reach their end after the submission finished. */
+  readonly logGraceMs?: number;
+}
+
+export interface SubmitOutcome {
+  readonly exitCode: number;
+  readonly submissionId: string;
+  readonly report?: FinalReport;
+}
+
+export type ReporterFactory = (model: ProgressModel) => SubmitReporter;
+
+export async function runSubmit(client: FarmClient, settings: SubmitSettings, makeReporter: ReporterFactory, clock: Clock, onSubmitted?: (id: string) => void): Promise<SubmitOutcome> {
+  const model = new ProgressModel(clock);
+  const reporter = makeReporter(model);
+  try {
+    const info = await client.getInfo();
+    if (info.storeDir !== '' && info.storeDir !== DEFAULT_STORE_DIR) {
+      throw new FarmError('FAILED_PRECONDITION', `the farm's store is ${info.storeDir} but the local store is ${DEFAULT_STORE_DIR}`);
+    }
+
+    reporter.step(`evaluating ${settings.installables.map((i) => i.text).join(' ')}`);
+    const roots = await evaluateInstallables(settings.installables, { cwd: settings.cwd });
+    if (roots.length === 0) throw new FarmError('INVALID_ARGUMENT', `no derivations in ${settings.installables.map((i) => i.text).join(' ')}`);
+    reporter.evaluated(roots);
+
+    reporter.step('reading the derivation closure');
+    const bundle = await buildUploadBundle(rootDrvPaths(roots));
+    const drvCount = bundle.items.filter((i) => i.kind === 'drv').length;
+    reporter.bundle(drvCount, bundle.items.length - drvCount);
+
+    reporter.step('asking the farm what it lacks');
+    await uploadMissing(client, bundle, (e) => reporter.upload(e));
+
+    reporter.step('submitting');
+    const plan = await client.submit(submitRequest(roots, settings));
+    reporter.submitted(plan.submissionId, plan);
+    onSubmitted?.(plan.submissionId);
+    if (settings.noWait) return { exitCode: 0, submissionId: plan.submissionId };
+    model.setPlan(planOf(plan));
+
+    const logs = settings.printBuildLogs
+      ? new BuildLogFollower(client, {
+          line: (job, line) => reporter.logLine(job, line),
+          notice: (job, text) => reporter.logNotice(job, text),
+          error: (job, e) => reporter.notice(`no build log for ${job.name}: ${(e as Error).message}`),
+        })
+      : undefined;
+    try {
+      const events = followSubmission(client, plan.submissionId, {
+        onReconnect: (n, e) => reporter.notice(`lost the event stream (${(e as Error).message}); reconnecting (attempt ${n})`),
+      });
+      for await (const e of events) {
+        const change = model.apply(e);
+        reporter.event(e, change);
+        if (logs !== undefined && change?.phaseChanged === true && change.job.phase === 'running') {
+          logs.jobRunning({ jobId: change.job.jobId, drvPath: change.job.drvPath, name: change.job.name });
+        }
+      }
+      await logs?.drain(settings.logGraceMs ?? 5000);
+    } finally {
+      logs?.stop();
+    }
+
+    const report = buildReport(rootRefs(roots, settings.installables), model, drvGraph(bundle));
+    let exitCode: number = report.exitCode;
+    let copyError: unknown;
+    if (settings.copyBack && report.outputs.length > 0) {
+      try {
+        await copyBack(client, report.outputs.map((o) => o.path), bundleKnowledge(bundle.items), { onEvent: (e) => reporter.copyBack(e) });
+      } catch (e) {
+        copyError = e;
+        exitCode = 1;
+      }
+    }
+    reporter.finish(report, plan.submissionId);
+    if (copyError !== undefined) throw new FarmError('INTERNAL', `copying the outputs back failed: ${(copyError as Error).message}`, {}, { cause: copyError });
+    return { exitCode, submissionId: plan.submissionId, report };
+  } finally {
+    reporter.close();
+  }
+}
+
+export function submitRequest(roots: readonly EvaluatedRoot[], s: Pick<SubmitSettings, 'priority' | 'client' | 'timeoutMs' | 'maxSilentMs'>): SubmitRequest {
+  const byDrv = new Map<string, EvaluatedRoot>();
+  for (const r of roots) if (!byDrv.has(r.drvPath)) byDrv.set(r.drvPath, r);
+  return {
+    roots: [...byDrv.values()].map((r) => ({ drvPath: r.drvPath, outputs: [], attrPath: r.attrPath })),
+    priority: s.priority,
+    client: s.client,
+    timeoutMs: s.timeoutMs,
+    maxSilentMs: s.maxSilentMs,
+  };
+}
+
+/** Roots as the final report names them: the attribute path, or the `.drv` path for drv installables. */
+export function rootRefs(roots: readonly EvaluatedRoot[], installables: readonly Installable[]): RootRef[] {
+  const drvInstallables = new Set(installables.flatMap((i) => (i.kind === 'drv' ? [i.drvPath] : [])));
+  return roots.map((r) => ({ label: drvInstallables.has(r.drvPath) && r.attrPath === r.name ? r.drvPath : r.attrPath, drvPath: r.drvPath, outputs: r.outputs }));
+}
+
+export function drvGraph(bundle: UploadBundle): DrvGraph {
+  const graph = new Map<string, string[]>();
+  for (const item of bundle.items) if (item.derivation !== undefined) graph.set(item.path, [...item.derivation.inputDrvs.keys()]);
+  return graph;
+}
