@@ -1,0 +1,82 @@
+/**
+ * The coordinator's configuration: user input (a parsed config file, CLI flags) compiled into a
+ * CoordinatorConfig with defaults filled in, durations converted (`'15s'` → 15000) and unknown
+ * keys rejected by name (compileConfig from @farm/common).
+ */
+import { z } from 'zod';
+import { compileConfig, durationMs } from '@farm/common';
+
+export interface CoordinatorConfig {
+  /** LMDB files and the NAR store live here. */
+  readonly stateDir: string;
+  /** gRPC `host:port` (port 0 = pick one). */
+  readonly listen: string;
+  readonly nats: { readonly servers: string[] };
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly maxAttempts: number;
+  /** Per job, in bytes. */
+  readonly maxLogBytes: number;
+  /** 0 = none. */
+  readonly defaultTimeoutMs: number;
+  /** 0 = none. */
+  readonly defaultMaxSilentMs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const COORDINATOR_CONFIG_DEFAULTS = {
+  listen: '127.0.0.1:0',
+  natsServers: ['nats://127.0.0.1:4222'],
+  leaseMs: 15_000,
+  heartbeatMs: 3_000,
+  maxAttempts: 3,
+  maxLogBytes: 64 * 1024 * 1024,
+  defaultTimeoutMs: 0,
+  defaultMaxSilentMs: 0,
+  logLevel: 'info',
+} as const;
+
+const D = COORDINATOR_CONFIG_DEFAULTS;
+const nonEmpty = z.string().min(1, 'must not be empty');
+/** durationMs, with one readable message instead of zod 4's bare "Invalid input" for a union. */
+const duration = z.union(durationMs.options, { error: "expected a duration like 500ms, 15s, 2m or 1h, or milliseconds" });
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be more than 0');
+
+function coordinatorConfigSchema() {
+  return z
+    .object({
+      stateDir: nonEmpty,
+      listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'").default(D.listen),
+      nats: z
+        .object({ servers: z.array(nonEmpty).min(1, 'list at least one server').default([...D.natsServers]) })
+        .strict()
+        .default({ servers: [...D.natsServers] }),
+      leaseMs: positiveDuration.default(D.leaseMs),
+      heartbeatMs: positiveDuration.default(D.heartbeatMs),
+      maxAttempts: z.number().int().positive().default(D.maxAttempts),
+      maxLogBytes: z.number().int().positive().default(D.maxLogBytes),
+      defaultTimeoutMs: duration.default(D.defaultTimeoutMs),
+      defaultMaxSilentMs: duration.default(D.defaultMaxSilentMs),
+      logLevel: z.enum(['debug', 'info', 'warn', 'error']).default(D.logLevel),
+    })
+    .strict()
+    // An agent must get several heartbeats in per lease, or one lost ack fences it.
+    .refine((c) => c.heartbeatMs < c.leaseMs, { message: 'heartbeatMs must be less than leaseMs', path: ['heartbeatMs'] });
+}
+
+/** Compiles `input` (e.g. a parsed JSON file named `source`); FarmError INVALID_CONFIG on any problem. */
+export function compileCoordinatorConfig(input: unknown, source = 'coordinator config'): CoordinatorConfig {
+  const c = compileConfig(coordinatorConfigSchema(), input ?? {}, source);
+  return {
+    stateDir: c.stateDir,
+    listen: c.listen,
+    nats: { servers: c.nats.servers },
+    leaseMs: c.leaseMs,
+    heartbeatMs: c.heartbeatMs,
+    maxAttempts: c.maxAttempts,
+    maxLogBytes: c.maxLogBytes,
+    defaultTimeoutMs: c.defaultTimeoutMs,
+    defaultMaxSilentMs: c.defaultMaxSilentMs,
+    logLevel: c.logLevel,
+  };
+}

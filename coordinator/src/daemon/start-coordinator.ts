@@ -1,0 +1,143 @@
+/**
+ * The coordinator's composition root: opens the farm store (`<stateDir>/store`) and the durable
+ * state, opens the service (replaying persisted submissions), connects to NATS (reconnecting
+ * forever once connected), ensures the JetStream streams, then serves agents (NATS gateway +
+ * results consumer) and clients (gRPC, with logs read from JetStream).
+ *
+ * The service's timers start only once agents can reach it, so a restarted coordinator does not
+ * declare agents lost before they had a chance to re-register. close() stops everything in the
+ * reverse order of start (clients first, the store last), carries on past a part that fails to
+ * close, and is idempotent. A failed start closes what it had opened.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createLogger, FarmError, systemClock, type Clock, type Logger } from '@farm/common';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startGrpcServer } from '../adapters/grpc/server.js';
+import { ensureFarmStreams } from '../adapters/nats/streams.js';
+import { startAgentGateway } from '../adapters/nats/agent-gateway.js';
+import { startResultsConsumer } from '../adapters/nats/results-consumer.js';
+import { JetStreamLogSource } from '../adapters/nats/jetstream-log-source.js';
+import { openCoordinatorState } from '../adapters/state/open-state.js';
+import { openFarmStore } from '../adapters/store/lmdb-farm-store.js';
+import { FarmService } from '../service/farm-service.js';
+import type { CoordinatorConfig } from './config.js';
+
+export interface StartCoordinatorDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface RunningCoordinator {
+  /** `host:port` the gRPC server is bound to. */
+  readonly grpcAddress: string;
+  close(): Promise<void>;
+}
+
+interface Part {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+export async function startCoordinator(config: CoordinatorConfig, deps: StartCoordinatorDeps = {}): Promise<RunningCoordinator> {
+  const logger = deps.logger ?? createLogger({ name: 'farm-coordinator', level: config.logLevel });
+  const clock = deps.clock ?? systemClock;
+  const stateDir = resolve(config.stateDir);
+  const parts: Part[] = [];
+  const closeAll = memo(() => closeParts(parts, logger));
+
+  try {
+    await mkdir(stateDir, { recursive: true });
+    const store = await openFarmStore({ dir: join(stateDir, 'store'), logger: logger.child({ component: 'store' }), clock });
+    parts.push({ name: 'store', close: () => store.close() });
+    const state = openCoordinatorState(stateDir);
+    parts.push({ name: 'state', close: () => state.close() });
+    const service = await FarmService.open({
+      store,
+      state,
+      clock,
+      logger: logger.child({ component: 'service' }),
+      options: {
+        leaseMs: config.leaseMs,
+        heartbeatMs: config.heartbeatMs,
+        maxAttempts: config.maxAttempts,
+        maxLogBytes: config.maxLogBytes,
+        defaultTimeoutMs: config.defaultTimeoutMs,
+        defaultMaxSilentMs: config.defaultMaxSilentMs,
+      },
+    });
+    parts.push({ name: 'service', close: () => service.close() });
+
+    const nc = await connectNats(config.nats.servers, logger.child({ component: 'nats' }));
+    parts.push({ name: 'nats connection', close: () => closeConnection(nc) });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    await ensureFarmStreams(jsm);
+
+    const gateway = startAgentGateway({ nc, api: service, logger: logger.child({ component: 'nats-gateway' }) });
+    parts.push({ name: 'agent gateway', close: () => gateway.close() });
+    const results = await startResultsConsumer({ js, jsm, api: service, logger: logger.child({ component: 'results' }) });
+    parts.push({ name: 'results consumer', close: () => results.close() });
+    await nc.flush(); // the gateway's subscriptions are live on the server before we say we are up
+    service.start();
+
+    const logs = new JetStreamLogSource(js, jsm, logger.child({ component: 'logs' }));
+    const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }) }, config.listen);
+    parts.push({ name: 'gRPC server', close: () => grpc.close() });
+
+    logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);
+    return { grpcAddress: grpc.address, close: closeAll };
+  } catch (e) {
+    await closeAll().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function connectNats(servers: string[], logger: Logger): Promise<NatsConnection> {
+  let nc: NatsConnection;
+  try {
+    // Once connected, reconnect forever: agents and JetStream come back with the server.
+    nc = await connect({ servers: [...servers], name: 'farm-coordinator', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+  } catch (e) {
+    throw new FarmError('UNAVAILABLE', `cannot connect to NATS at ${servers.join(', ')}: ${(e as Error).message}`, {}, { cause: e });
+  }
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') logger.warn({ status: s.type, server: 'server' in s ? s.server : undefined }, `NATS ${s.type}`);
+    }
+  })().catch(() => undefined);
+  return nc;
+}
+
+/** Drain flushes our last acks and replies; a disconnected client cannot drain, so bound it. */
+async function closeConnection(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([nc.drain(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+  } catch {
+    // fall through to close
+  } finally {
+    clearTimeout(timer);
+  }
+  await nc.close();
+}
+
+async function closeParts(parts: readonly Part[], logger: Logger): Promise<void> {
+  let first: unknown;
+  for (const part of [...parts].reverse()) {
+    try {
+      await part.close();
+    } catch (e) {
+      logger.error({ err: e }, `closing the ${part.name} failed`);
+      first ??= e;
+    }
+  }
+  if (first !== undefined) throw first;
+}
+
+function memo(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
