@@ -48,7 +48,10 @@ export function encodeMessage(type: string, value: Record<string, unknown>): Uin
 export function decodeMessage<T = Record<string, unknown>>(type: string, bytes: Uint8Array): T {
   const t = messageType(type);
   try {
-    return t.toObject(t.decode(bytes), TO_OBJECT) as T;
+    // Decoding from a plain Uint8Array keeps protobufjs's strict length checks (its Buffer reader
+    // clamps over-long strings); bytes fields then become Buffer views, as the gRPC loader gives them.
+    const plain = Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+    return buffersForBytes(t.toObject(t.decode(plain), TO_OBJECT)) as T;
   } catch (e) {
     throw new ProtoMessageError(`malformed ${type} message: ${(e as Error).message}`);
   }
@@ -78,4 +81,15 @@ function loaderFormToVerifiable(t: protobuf.Type, value: unknown): unknown {
     else out[field.name] = convert(v);
   }
   return out;
+}
+
+/** Turns every Uint8Array in a decoded message into a Buffer view of the same memory (no copy). */
+function buffersForBytes(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return value.map(buffersForBytes);
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    for (const k of Object.keys(obj)) obj[k] = buffersForBytes(obj[k]);
+  }
+  return value;
 }

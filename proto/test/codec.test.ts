@@ -35,3 +35,12 @@ test('garbage bytes, wrong field types and unknown types are ProtoMessageErrors'
   assert.throws(() => encodeMessage('Heartbeat', { agentId: 42 }), /invalid Heartbeat: agentId/);
   assert.throws(() => encodeMessage('NoSuchMessage', {}), /unknown message type 'NoSuchMessage'/);
 });
+
+test('bytes fields decode as Buffers whatever the input type (as the gRPC loader gives them)', () => {
+  const bytes = encodeMessage('LogChunk', { jobId: 'j', data: Buffer.from('hello') });
+  for (const input of [bytes, Buffer.from(bytes), new Uint8Array(bytes)]) {
+    const chunk = decodeMessage<{ data: Buffer }>('LogChunk', input);
+    assert.ok(Buffer.isBuffer(chunk.data));
+    assert.equal(chunk.data.toString(), 'hello');
+  }
+});
