@@ -31,4 +31,4 @@ export const durationMs = z.union([
       const unit = s.replace(/^\d+/, '');
       return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[unit as 'ms' | 's' | 'm' | 'h'];
     }),
-]);
+], { error: 'expected a duration like 500ms, 15s, 2m or 1h, or a number of milliseconds' });
