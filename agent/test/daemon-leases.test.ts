@@ -158,3 +158,24 @@ test('close() kills running builds, reports nothing for them and stops pulling w
     await h.close();
   }
 });
+
+test('the agent long-polls only while it has a free slot', async () => {
+  const h = await startHarness({ maxJobs: 1, heartbeatMs: 200 });
+  try {
+    const { drv, marker } = longBuild();
+    const { assignment, jobId } = assignmentOf(drv);
+    h.fake.assign(assignment);
+    await sleeping(h, marker);
+    const polls = h.fake.workRequests.length;
+    const beats = h.fake.heartbeats.length;
+    await h.fake.until('three more heartbeats', () => h.fake.heartbeats.length >= beats + 3);
+    assert.equal(h.fake.workRequests.length, polls, 'no work request while the only slot is busy');
+    assert.equal(h.fake.heartbeats.at(-1)!.freeSlots, 0);
+    await h.fake.revoke(h.agent.agentId, { jobId, epoch: '1' }, 'free the slot');
+    await h.fake.waitForResult(jobId, '1', 20_000);
+    const poll = await h.fake.until('a work request after the slot freed', () => h.fake.workRequests[polls]);
+    assert.equal(poll.freeSlots, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -31,7 +31,12 @@ export interface RunningAgent {
 export interface AgentDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Gives up starting (startAgent rejects) while the coordinator has not answered yet. */
+  readonly signal?: AbortSignal;
 }
+
+/** How long close() lets NATS flush (the eof of killed builds' logs) before cutting it. */
+const DRAIN_TIMEOUT_MS = 5000;
 
 export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<RunningAgent> {
   const clock = deps.clock ?? systemClock;
@@ -67,6 +72,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       capabilities,
       clock,
       logger,
+      startSignal: deps.signal,
       attempts: {
         store,
         getNar: transfer.getNar,
@@ -92,7 +98,12 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     close() {
       closing ??= (async () => {
         await session.close();
-        await nc.drain().catch(() => nc.close());
+        // drain() waits for the server; when it is gone, give up after a while and just close.
+        const drained = nc.drain().catch(() => undefined);
+        const timer = setTimeout(() => void nc.close(), DRAIN_TIMEOUT_MS);
+        await drained;
+        clearTimeout(timer);
+        await nc.close().catch(() => undefined);
         transfer.close();
         logger.info('agent stopped');
       })();

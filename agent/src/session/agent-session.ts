@@ -53,6 +53,8 @@ export interface SessionOptions {
   readonly workWaitMs?: number;
   /** Pause after a failed registration or work request; default 1 s. */
   readonly retryMs?: number;
+  /** Aborting it gives up the first registration (start() rejects with the reason). */
+  readonly startSignal?: AbortSignal | undefined;
 }
 
 export class AgentSession {
@@ -85,13 +87,20 @@ export class AgentSession {
   static async start(o: SessionOptions): Promise<AgentSession> {
     const s = new AgentSession(o);
     for (let attempt = 1; ; attempt++) {
+      o.startSignal?.throwIfAborted();
       try {
         await s.register();
         break;
       } catch (e) {
-        if (!isFarmError(e, 'UNAVAILABLE')) throw e;
+        if (!isFarmError(e, 'UNAVAILABLE')) {
+          await s.close();
+          throw e;
+        }
         if (attempt === 1 || attempt % 30 === 0) s.log.warn({ err: e, attempt }, 'cannot register with the coordinator yet; retrying');
-        await sleep(s.retryMs);
+        await sleep(s.retryMs, undefined, o.startSignal === undefined ? {} : { signal: o.startSignal }).catch(async () => {
+          await s.close();
+          o.startSignal!.throwIfAborted();
+        });
       }
     }
     s.loops.push(s.heartbeatLoop(), s.workLoop());
