@@ -34,7 +34,9 @@ export class TtyReporter extends PlainReporter {
   }
 
   private width(): number {
-    return (this.stderr as { columns?: number }).columns ?? 80;
+    // A pseudo-terminal without a window size reports 0 columns.
+    const columns = (this.stderr as { columns?: number }).columns ?? 0;
+    return columns > 0 ? columns : Number(process.env['COLUMNS']) || 80;
   }
 
   private render(): string[] {
