@@ -179,3 +179,24 @@ test('the agent long-polls only while it has a free slot', async () => {
     await h.close();
   }
 });
+
+test('a lease assigned twice runs once', async () => {
+  const h = await startHarness({ heartbeatMs: 200 });
+  try {
+    const { drv, marker } = longBuild();
+    const { assignment, jobId } = assignmentOf(drv);
+    h.fake.assign(assignment);
+    h.fake.assign(assignment);
+    await sleeping(h, marker);
+    await h.fake.until('both handed out', () => h.fake.workRequests.length >= 2 && h.fake.currentEpoch.get(jobId) === '1');
+    const beats = h.fake.heartbeats.length;
+    await h.fake.until('two more heartbeats', () => h.fake.heartbeats.length >= beats + 2);
+    assert.deepEqual(h.fake.heartbeats.at(-1)!.leases, [{ jobId, epoch: '1' }]);
+    assert.equal(h.fake.heartbeats.at(-1)!.freeSlots, 1);
+    assert.equal(processesWith(marker).length, 1);
+    await h.fake.revoke(h.agent.agentId, { jobId, epoch: '1' }, 'end');
+    assert.equal((await h.fake.waitForResult(jobId, '1', 20_000)).result.status, 'BUILD_STATUS_CANCELLED');
+  } finally {
+    await h.close();
+  }
+});

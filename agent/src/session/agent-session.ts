@@ -158,7 +158,12 @@ export class AgentSession {
     if (this.control === undefined || agentId !== this.agentIdValue) {
       this.control?.unsubscribe();
       this.agentIdValue = agentId;
-      this.control = this.o.nc.subscribe(SUBJECTS.control(agentId), { callback: (_err, msg) => this.onControl(msg.data) });
+      this.control = this.o.nc.subscribe(SUBJECTS.control(agentId), {
+        callback: (err, msg) => {
+          if (err !== null) this.log.error({ err }, 'control subscription failed');
+          else this.onControl(msg.data);
+        },
+      });
       // Make sure the server has the subscription before anyone can be told to revoke through it.
       await this.o.nc.flush();
     }
@@ -262,6 +267,11 @@ export class AgentSession {
       return;
     }
     if (this.shutdown.signal.aborted) return; // going silent: the lease expires and is requeued
+    if (this.leases.has(a.lease.jobId, a.lease.epoch)) {
+      // Never run one lease twice: both attempts would report under the same result msg id.
+      this.log.warn({ jobId: a.lease.jobId, epoch: a.lease.epoch }, 'duplicate assignment of a lease already held ignored');
+      return;
+    }
     const held = this.leases.add(a.lease.jobId, a.lease.epoch, this.o.clock.now());
     this.log.info({ jobId: held.jobId, epoch: held.epoch, drvPath: a.drvPath, inputs: a.inputs.length }, 'assignment received');
     const deps: AttemptDeps = { ...this.o.attempts, agentId: this.agentIdValue, shutdown: this.shutdown.signal, clock: this.o.clock, logger: this.log };

@@ -36,10 +36,16 @@ export class LeaseTable {
     return this.held.size;
   }
 
+  has(jobId: string, epoch: string): boolean {
+    return this.held.has(keyOf(jobId, epoch));
+  }
+
+  /** Holds a new lease; the caller makes sure it is not held already (see has()). */
   add(jobId: string, epoch: string, now: number): HeldLease {
+    const key = keyOf(jobId, epoch);
+    if (this.held.has(key)) throw new Error(`lease ${key} is already held`);
     const lease: HeldLease = { jobId, epoch, renewedAt: now, controller: new AbortController() };
-    this.held.get(keyOf(jobId, epoch))?.controller.abort(); // a duplicate assignment replaces its twin
-    this.held.set(keyOf(jobId, epoch), lease);
+    this.held.set(key, lease);
     return lease;
   }
 
