@@ -60,6 +60,32 @@ test('build logs: one follower per running job, history of earlier attempts skip
   assert.equal(f.activeCount, 0);
 });
 
+test('build logs: a retry seen while the follower is still on the earlier attempt is followed too', async () => {
+  const job: LogJob = { jobId: 'j', drvPath: '', name: 'n' };
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const requests: number[] = [];
+  const api = {
+    async *logs() {
+      requests.push(1);
+      yield chunk(1, 0, 'one\n');
+      await gate;
+      yield chunk(1, 1, '', { eof: true });
+      yield chunk(2, 0, 'two\n', { eof: true });
+      yield chunk(3, 0, 'never shown: no third run was seen\n', { eof: true });
+    },
+  };
+  const out: string[] = [];
+  const f = new BuildLogFollower(api, { line: (_j, l) => out.push(l), notice: (_j, t) => out.push(t) });
+  f.jobRunning(job);
+  await new Promise((r) => setTimeout(r, 10));
+  f.jobRunning(job); // the retry starts while the first attempt's eof has not arrived yet
+  release();
+  await f.drain(1000);
+  assert.deepEqual(out, ['one', '--- attempt 2 ---', 'two']);
+  assert.equal(requests.length, 1);
+});
+
 test('build logs: drain cancels a follower whose log never ends', async () => {
   let aborted = false;
   const api = {

@@ -8,11 +8,11 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { SubmissionEvent } from '@farm/proto';
 import { freeLoopbackPort, startStubCoordinator, type StubBehaviour, type StubCoordinator } from './fixtures/stub-coordinator.js';
-import { repoRoot, runFarm } from './fixtures/stub-coordinator-run.js';
+import { farmBin, repoRoot, runFarm } from './fixtures/stub-coordinator-run.js';
 
 const dagDir = join(repoRoot, 'examples', 'dag');
 const names = ['greeting', 'left', 'right', 'top'] as const;
@@ -209,4 +209,26 @@ test('bad arguments are refused before anything is contacted', async () => {
     assert.equal(r.status, 1, args.join(' '));
     assert.match(r.stderr, message);
   }
+});
+
+test('Ctrl-C while watching: exit 130 and a hint that the submission goes on and how to cancel it', async () => {
+  await withStub({ events: allSucceed, eventDelayMs: 3_000 }, async (stub) => {
+    const child = spawn(farmBin, ['submit', '--coordinator', stub.address, drvs.greeting], { cwd: dagDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('farm: submitted sub-1')) resolve();
+        });
+        child.on('close', () => reject(new Error(`exited early: ${stderr}`)));
+      });
+      child.kill('SIGINT');
+      assert.equal(await exited, 130);
+      assert.match(stderr, /stopped watching; sub-1 goes on on the farm \(`farm cancel sub-1` stops it\)/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * `farm submit -L`: the build log of every job, streamed while it runs, one callback per line.
  * A follower starts when a job is seen running (Logs with follow) and stops at the `eof` chunk
- * of an attempt it has not finished before. The coordinator's Logs replays a job's whole history,
+ * of an attempt it has not finished before — unless the job was seen running again meanwhile
+ * (a retry), in which case it goes on to the next attempt. The coordinator's Logs replays a job's whole history,
  * so a follower started for a retry skips every chunk already shown (by epoch and seq) and says
  * when a new attempt begins. Lines are decoded as UTF-8 across chunk boundaries; a last line
  * without a newline is emitted at the attempt's end.
@@ -57,6 +58,8 @@ interface JobLogState {
   lastSeq: bigint;
   readonly finishedEpochs: Set<bigint>;
   attempts: number;
+  /** The job started running again while a follower was still on an earlier attempt. */
+  rerun: boolean;
   active?: { controller: AbortController; done: Promise<void> };
 }
 
@@ -72,10 +75,15 @@ export class BuildLogFollower {
   jobRunning(job: LogJob): void {
     let state = this.jobs.get(job.jobId);
     if (state === undefined) {
-      state = { job, splitter: new LineSplitter(), lastEpoch: undefined, lastSeq: -1n, finishedEpochs: new Set(), attempts: 0 };
+      state = { job, splitter: new LineSplitter(), lastEpoch: undefined, lastSeq: -1n, finishedEpochs: new Set(), attempts: 0, rerun: false };
       this.jobs.set(job.jobId, state);
     }
-    if (state.active !== undefined) return;
+    if (state.active !== undefined) {
+      // Keep the active follower going past the end of the attempt it is on.
+      state.rerun = true;
+      return;
+    }
+    state.rerun = false;
     const controller = new AbortController();
     const s = state;
     const done = this.follow(s, controller.signal).finally(() => {
@@ -136,6 +144,10 @@ export class BuildLogFollower {
     if (!chunk.eof) return false;
     for (const l of s.splitter.flush()) this.sink.line(s.job, l);
     s.finishedEpochs.add(epoch);
+    if (s.rerun) {
+      s.rerun = false;
+      return false;
+    }
     return true;
   }
 }

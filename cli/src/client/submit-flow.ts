@@ -97,7 +97,8 @@ export async function runSubmit(client: FarmClient, settings: SubmitSettings, ma
     let copyError: unknown;
     if (settings.copyBack && report.outputs.length > 0) {
       try {
-        await copyBack(client, report.outputs.map((o) => o.path), bundleKnowledge(bundle.items), { onEvent: (e) => reporter.copyBack(e) });
+        const copied = await copyBack(client, report.outputs.map((o) => o.path), bundleKnowledge(bundle.items), { onEvent: (e) => reporter.copyBack(e) });
+        if (copied.imported.length === 0) reporter.notice(`copy-back: the local store has all ${copied.alreadyValid.length} outputs already`);
       } catch (e) {
         copyError = e;
         exitCode = 1;

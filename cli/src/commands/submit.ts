@@ -11,6 +11,7 @@ import { runSubmit, type ReporterFactory } from '../client/submit-flow.js';
 import { parseInstallable, type Installable } from '../eval/index.js';
 import { JsonReporter } from '../progress/json-reporter.js';
 import { PlainReporter } from '../progress/plain-reporter.js';
+import type { SubmitReporter } from '../progress/reporter.js';
 import { TtyReporter } from '../progress/tty-reporter.js';
 
 export class SubmitCommand extends ClientCommand {
@@ -67,12 +68,28 @@ export class SubmitCommand extends ClientCommand {
     return this.withClient(async (client) => {
       const { stdout, stderr } = this.context;
       const isTty = (stderr as { isTTY?: boolean }).isTTY === true && this.context.env['TERM'] !== 'dumb';
-      const makeReporter: ReporterFactory = (model) =>
-        this.json ? new JsonReporter(stdout) : isTty ? new TtyReporter(stdout, stderr, model, systemClock) : new PlainReporter(stdout, stderr, model, systemClock);
-      const outcome = await runSubmit(client, settings, makeReporter, systemClock, (id) => {
-        if (this.noWait && !this.json) stdout.write(`${id}\n`);
-      });
-      return outcome.exitCode;
+      let reporter: SubmitReporter | undefined;
+      let submissionId: string | undefined;
+      const makeReporter: ReporterFactory = (model) => {
+        reporter = this.json ? new JsonReporter(stdout) : isTty ? new TtyReporter(stdout, stderr, model, systemClock) : new PlainReporter(stdout, stderr, model, systemClock);
+        return reporter;
+      };
+      // Ctrl-C stops watching, not the builds: leave the terminal tidy and say how to cancel.
+      const onInterrupt = (): void => {
+        reporter?.close();
+        if (submissionId !== undefined) stderr.write(`farm submit: stopped watching; ${submissionId} goes on on the farm (\`farm cancel ${submissionId}\` stops it)\n`);
+        process.exit(130);
+      };
+      process.once('SIGINT', onInterrupt);
+      try {
+        const outcome = await runSubmit(client, settings, makeReporter, systemClock, (id) => {
+          submissionId = id;
+          if (this.noWait && !this.json) stdout.write(`${id}\n`);
+        });
+        return outcome.exitCode;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
     });
   }
 
