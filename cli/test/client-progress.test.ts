@@ -12,6 +12,7 @@ import type { SubmissionEvent__Output } from '@farm/proto';
 import { ProgressModel } from '../src/progress/model.js';
 import { changeLine, liveRows, summaryLine } from '../src/progress/render.js';
 import { LiveView } from '../src/progress/live-view.js';
+import { TtyReporter } from '../src/progress/tty-reporter.js';
 import { buildReport, failedInputsOf, failureLines, outputLines } from '../src/progress/report.js';
 
 const drv = (name: string, hash = name.padEnd(32, '0').slice(0, 32).replace(/[^0-9a-df-np-sv-z]/g, '1')) => `/nix/store/${hash}-${name}.drv`;
@@ -194,4 +195,39 @@ test('failed inputs are the nearest ones that failed themselves, through depende
   ]);
   assert.deepEqual(failedInputsOf(c, graph, phases), [a]);
   assert.deepEqual(failedInputsOf(c, new Map(), phases, `dependency failed: ${a}`), [a]);
+});
+
+test('the terminal reporter draws on stderr only; stdout gets nothing but the outputs at the end', () => {
+  const capture = () => {
+    const chunks: string[] = [];
+    const w = new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(String(chunk));
+        cb();
+      },
+    });
+    return { w: Object.assign(w, { isTTY: true, columns: 60 }), text: () => chunks.join('') };
+  };
+  const out = capture();
+  const err = capture();
+  const clock = new ManualClock(0);
+  const model = new ProgressModel(clock);
+  const r = new TtyReporter(out.w, err.w, model, clock, { tickMs: 0, minIntervalMs: 0 });
+  r.step('evaluating .#all');
+  model.setPlan({ jobsTotal: 1, alreadyValid: 0, shared: 0 });
+  r.submitted('s1', { submissionId: 's1', jobsTotal: 1, alreadyValid: 0, shared: 0 });
+  const running = ev(D.top, 'JOB_STATE_RUNNING', { agentId: 'a1' });
+  r.event(running, model.apply(running));
+  r.logLine({ jobId: 'j', drvPath: D.top, name: 'top' }, 'compiling');
+  const done = ev(D.top, 'JOB_STATE_SUCCEEDED', { agentId: 'a1' });
+  r.event(done, model.apply(done));
+  r.finish(buildReport([{ label: 'top', drvPath: D.top, outputs: { out: '/nix/store/t-top' } }], model, new Map()), 's1');
+  r.close();
+  assert.equal(out.text(), 'top -> /nix/store/t-top\n');
+  const e = err.text();
+  assert.match(e, /farm: evaluating \.#all…/);
+  assert.match(e, /\x1b\[\d+A\x1b\[J/);
+  assert.match(e, /top> compiling\n/);
+  assert.ok(e.endsWith('1/1 built · 0 running · 0 queued · 0 failed · 0 already valid\n'), JSON.stringify(e.slice(-200)));
+  assert.match(e, /running +top +on a1 +0:00\n0\/1 built · 1 running · 0 queued · 0 failed · 0 already va…\n/, 'the block is cut to the terminal width');
 });

@@ -64,10 +64,10 @@ export async function runSubmit(client: FarmClient, settings: SubmitSettings, ma
 
     reporter.step('submitting');
     const plan = await client.submit(submitRequest(roots, settings));
+    model.setPlan(planOf(plan));
     reporter.submitted(plan.submissionId, plan);
     onSubmitted?.(plan.submissionId);
     if (settings.noWait) return { exitCode: 0, submissionId: plan.submissionId };
-    model.setPlan(planOf(plan));
 
     const logs = settings.printBuildLogs
       ? new BuildLogFollower(client, {
