@@ -2,8 +2,10 @@
  * Every command the `farm` binary offers. One command per file; register new ones here.
  */
 import type { CommandClass } from 'clipanion';
+import { AgentCommand } from './agent.js';
 import { AgentsCommand } from './agents.js';
 import { CancelCommand } from './cancel.js';
+import { CoordinatorCommand } from './coordinator.js';
 import { DrvShowCommand } from './drv-show.js';
 import { groupHelpCommand } from './group-help.js';
 import { LogsCommand } from './logs.js';
@@ -12,13 +14,17 @@ import { NarHashCommand } from './nar-hash.js';
 import { NarUnpackCommand } from './nar-unpack.js';
 import { StatusCommand } from './status.js';
 import { SubmitCommand } from './submit.js';
+import { UpCommand } from './up.js';
 
 export const commands: CommandClass[] = [
+  UpCommand,
   SubmitCommand,
   LogsCommand,
   StatusCommand,
   CancelCommand,
   AgentsCommand,
+  CoordinatorCommand,
+  AgentCommand,
   DrvShowCommand,
   NarDumpCommand,
   NarHashCommand,

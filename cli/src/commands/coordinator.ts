@@ -1,0 +1,56 @@
+/**
+ * `farm coordinator --config FILE`: the coordinator daemon, for real deployments.
+ */
+import { Command, Option } from 'clipanion';
+import { isFarmError } from '@farm/common';
+import { compileCoordinatorConfig, startCoordinator } from '@farm/coordinator';
+import { readJsonConfig, withOverrides } from '../daemons/config-file.js';
+import { untilSignal } from '../daemons/until-signal.js';
+
+export class CoordinatorCommand extends Command {
+  static override paths = [['coordinator']];
+  static override usage = Command.Usage({
+    category: 'Farm',
+    description: 'run the coordinator daemon',
+    details: `
+      Serves the farm's gRPC API and talks to agents over NATS (JetStream must be enabled on the
+      NATS server). State (LMDB) and the farm store live in \`stateDir\`.
+
+      The config file is JSON. Keys: \`stateDir\` (required), \`listen\` ("host:port", default
+      "127.0.0.1:0"), \`nats.servers\` (default ["nats://127.0.0.1:4222"]), \`leaseMs\` (default "15s"),
+      \`heartbeatMs\` ("3s"), \`maxAttempts\` (3), \`maxLogBytes\` (64 MiB), \`defaultTimeoutMs\` and
+      \`defaultMaxSilentMs\` (0 = none), \`logLevel\` ("info"). Durations accept "500ms", "15s", "2m", "1h".
+      Unknown keys are errors. Flags override the file.
+    `,
+    examples: [
+      ['Run with a config file', '$0 coordinator --config /etc/farm/coordinator.json'],
+      ['Without a file', '$0 coordinator --state-dir /var/lib/farm --listen 0.0.0.0:7420 --nats nats://nats:4222'],
+    ],
+  });
+
+  config = Option.String('--config', { description: 'JSON config file' });
+  stateDir = Option.String('--state-dir', { description: 'overrides stateDir' });
+  listen = Option.String('--listen', { description: 'overrides listen (host:port)' });
+  nats = Option.String('--nats', { description: 'overrides nats.servers (comma-separated URLs)' });
+
+  async execute(): Promise<number> {
+    const signalled = untilSignal();
+    let running;
+    try {
+      const base = this.config === undefined ? {} : readJsonConfig(this.config);
+      const input = withOverrides(base, {
+        stateDir: this.stateDir,
+        listen: this.listen,
+        nats: this.nats === undefined ? undefined : { servers: this.nats.split(',') },
+      });
+      const config = compileCoordinatorConfig(input, this.config ?? 'command line');
+      running = await startCoordinator(config);
+    } catch (e) {
+      this.context.stderr.write(`farm coordinator: ${isFarmError(e) ? e.message : String((e as Error).stack ?? e)}\n`);
+      return 1;
+    }
+    await signalled;
+    await running.close();
+    return 0;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * `farm up`: the embedded default — a nats-server with JetStream, the coordinator (in this
+ * process) and local agents (child processes running `farm agent`), all under one state
+ * directory, so a single command gives a working farm on one machine.
+ *
+ * Layout of the state directory:
+ *   address.json              where the farm listens (read by `farm submit` & co.)
+ *   nats/                     JetStream storage (results and logs streams)
+ *   coordinator/              LMDB state and the farm store (NAR files)
+ *   agents/<name>.json        each agent's config;  agents/<name>/  its local store and scratch
+ *   logs/                     nats.log, coordinator.log, <agent>.log
+ *
+ * Starting again with the same state dir resumes: the coordinator reloads its submissions and
+ * the JetStream streams still hold unconsumed results.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, FarmError, type Logger } from '@farm/common';
+import { compileCoordinatorConfig, startCoordinator, type RunningCoordinator } from '@farm/coordinator';
+import { compileAgentConfig } from '@farm/agent';
+import { createCoordinatorClient } from '@farm/proto';
+import { processAlive, readAddressFile, writeAddressFile } from '../client/address.js';
+import { startEmbeddedNats, stopChild, type EmbeddedNats } from './nats-server.js';
+
+/** What /bin/sh (dash), bash and coreutils need on a Debian host (merged /usr): the examples' builders. */
+export const HOST_SANDBOX_PATHS: readonly string[] = ['/bin', '/usr', '/lib', '/lib64?'];
+
+export interface FarmUpOptions {
+  readonly stateDir: string;
+  readonly agents: number;
+  readonly maxJobs: number;
+  readonly listen: string;
+  readonly natsPort: number;
+  /** Use this NATS instead of starting one. */
+  readonly natsUrl?: string | undefined;
+  readonly sandboxPaths: readonly string[];
+  readonly leaseMs?: number | undefined;
+  readonly say: (line: string) => void;
+}
+
+export interface RunningFarm {
+  readonly grpcAddress: string;
+  readonly natsUrl: string;
+  readonly agentNames: readonly string[];
+  stop(): Promise<void>;
+}
+
+const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
+
+export function defaultAgentCount(): number {
+  return 2;
+}
+
+export function defaultMaxJobs(agents: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, agents)));
+}
+
+export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
+  const stateDir = options.stateDir;
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  mkdirSync(join(stateDir, 'agents'), { recursive: true });
+  refuseIfRunning(stateDir);
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // keep stopping the rest; each part logs its own trouble
+      }
+    }
+    stops.length = 0;
+  };
+  try {
+    let natsUrl = options.natsUrl;
+    if (natsUrl === undefined) {
+      const nats: EmbeddedNats = await startEmbeddedNats({ stateDir, port: options.natsPort, logFile: join(stateDir, 'logs', 'nats.log') });
+      stops.push(() => nats.stop());
+      natsUrl = nats.url;
+    }
+
+    const coordinatorLog = createWriteStream(join(stateDir, 'logs', 'coordinator.log'), { flags: 'a' });
+    stops.push(() => closeStream(coordinatorLog));
+    const logger: Logger = createLogger({ name: 'coordinator', level: 'info' }, coordinatorLog);
+    const config = compileCoordinatorConfig(
+      {
+        stateDir: join(stateDir, 'coordinator'),
+        listen: options.listen,
+        nats: { servers: [natsUrl] },
+        ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      },
+      'farm up',
+    );
+    const coordinator: RunningCoordinator = await startCoordinator(config, { logger });
+    stops.push(() => coordinator.close());
+
+    const names = agentNames(options.agents);
+    const agents = names.map((name) => {
+      const configFile = join(stateDir, 'agents', `${name}.json`);
+      const agentConfig = {
+        name,
+        stateDir: join(stateDir, 'agents', name),
+        coordinator: coordinator.grpcAddress,
+        nats: { servers: [natsUrl] },
+        maxJobs: options.maxJobs,
+        sandboxPaths: [...options.sandboxPaths],
+      };
+      compileAgentConfig(agentConfig, configFile); // fail here, clearly, rather than in a child
+      writeFileSync(configFile, `${JSON.stringify(agentConfig, null, 2)}\n`);
+      return superviseAgent(name, configFile, join(stateDir, 'logs', `${name}.log`));
+    });
+    stops.push(async () => {
+      await Promise.all(agents.map((a) => a.stop()));
+    });
+    await waitForAgents(coordinator.grpcAddress, names, 60_000);
+
+    writeAddressFile(stateDir, { grpc: coordinator.grpcAddress, nats: natsUrl, pid: process.pid, startedAt: new Date().toISOString() });
+    stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
+    return { grpcAddress: coordinator.grpcAddress, natsUrl, agentNames: names, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function refuseIfRunning(stateDir: string): void {
+  let existing: ReturnType<typeof readAddressFile> | undefined;
+  try {
+    existing = readAddressFile(stateDir);
+  } catch {
+    existing = undefined;
+  }
+  if (existing === undefined || existing.pid === process.pid) return;
+  if (processAlive(existing.pid)) {
+    throw new FarmError('FAILED_PRECONDITION', `a farm is already running from ${stateDir} (pid ${existing.pid}, coordinator ${existing.grpc}); stop it first or use another --state-dir`);
+  }
+}
+
+function agentNames(count: number): string[] {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'local';
+  return Array.from({ length: count }, (_, i) => `${host}-${i + 1}`);
+}
+
+interface SupervisedAgent {
+  stop(): Promise<void>;
+}
+
+/** Runs `farm agent --config <file>` and restarts it (after 1 s) if it dies while the farm is up. */
+function superviseAgent(name: string, configFile: string, logFile: string): SupervisedAgent {
+  const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
+  let stopping = false;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const start = (): void => {
+    const c = spawn(process.execPath, [MAIN_JS, 'agent', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout?.pipe(log, { end: false });
+    c.stderr?.pipe(log, { end: false });
+    child = c;
+    exited = new Promise((resolve) =>
+      c.once('exit', (code, signal) => {
+        if (!stopping) {
+          log.write(`farm up: agent ${name} exited (${signal ?? `code ${String(code)}`}); restarting in 1 s\n`);
+          setTimeout(() => {
+            if (!stopping) start();
+          }, 1000).unref();
+        }
+        resolve();
+      }),
+    );
+  };
+  start();
+  return {
+    stop: async () => {
+      stopping = true;
+      if (child !== undefined) await stopChild(child, exited, 10_000);
+      await closeStream(log);
+    },
+  };
+}
+
+async function waitForAgents(grpcAddress: string, names: readonly string[], timeoutMs: number): Promise<void> {
+  const client = createCoordinatorClient(grpcAddress);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const seen = await new Promise<Set<string>>((resolve) =>
+        client.ListAgents({}, { deadline: Date.now() + 5000 }, (err, reply) => resolve(new Set(err || reply === undefined ? [] : reply.agents.map((a) => a.agentId)))),
+      );
+      if (names.every((n) => seen.has(n))) return;
+      if (Date.now() > deadline) {
+        const missing = names.filter((n) => !seen.has(n));
+        throw new FarmError('UNAVAILABLE', `agent${missing.length > 1 ? 's' : ''} ${missing.join(', ')} did not register within ${timeoutMs / 1000} s (see the logs in the state directory)`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function closeStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}
