@@ -1,38 +1,48 @@
 #!/usr/bin/env bash
 # The farm's main job on the embedded default: everything on one machine, building examples/.
-# Until the coordinator and agents exist (issue 3), this runs what exists: it evaluates the
-# example DAG with the local Nix, has the farm verify every derivation (recomputing drv and
-# output paths), builds it with Nix, and checks the farm's NAR hash of each output against Nix's.
+# Starts `farm up` (nats-server with JetStream, the coordinator, two local agents) on a state
+# directory, submits the example DAGs with `farm submit` (evaluated by the local Nix, uploaded,
+# built in bubblewrap sandboxes, followed live), copies the small DAG's outputs back into the
+# local Nix store and has `nix-store --verify-path` check them, then stops the farm.
+#   FARM_STATE_DIR   state directory (default: a fresh temporary one, removed at the end)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/ensure-deps.sh
 farm="$root/cli/bin/farm"
-nixopts=(--option substituters '')
 
-echo "== farm $("$farm" --version)"
-gcroots="$(mktemp -d)"
-trap 'rm -rf "$gcroots"' EXIT
-# --add-root keeps the .drv files from the garbage collector; it prints the roots, so resolve them.
-mapfile -t drvs < <(nix-instantiate examples/dag/default.nix -A all --add-root "$gcroots/drv" --indirect | xargs -r readlink -f)
-echo "== evaluated ${#drvs[@]} derivations from examples/dag"
-"$farm" drv show "${drvs[@]}" | node_modules/node/bin/node -e '
-  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const all = JSON.parse(s); let bad = 0;
-    for (const [p, d] of Object.entries(all)) {
-      const f = d.farm;
-      const ok = f.drvPath.matches && Object.values(f.outputs).every((o) => o.matches);
-      if (!ok) bad++;
-      console.log(`${ok ? "ok " : "BAD"} ${p}`);
-    }
-    if (bad) { console.error(`${bad} derivation(s) did not verify`); process.exit(1); }
-  });'
-echo "== building with Nix"
-mapfile -t outs < <(nix-store --realise "${drvs[@]}" "${nixopts[@]}" --add-root "$gcroots/out" --indirect | xargs -r readlink -f)
-for out in "${outs[@]}"; do
-  ours="$("$farm" nar hash "$out" | awk '{print $1}')"
-  theirs="$(nix-store -q --hash "$out")"
-  [ "$ours" = "$theirs" ] || { echo "NAR hash mismatch for $out: farm $ours, nix $theirs" >&2; exit 1; }
-  echo "ok  $out $ours"
+tmp="$(mktemp -d)"
+state="${FARM_STATE_DIR:-$tmp/state}"
+export FARM_STATE_DIR="$state" FARM_COORDINATOR=""
+up_pid=""
+cleanup() {
+  if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then
+    kill -INT "$up_pid"
+    wait "$up_pid" || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "== farm $("$farm" --version): farm up --state-dir $state"
+"$farm" up --state-dir "$state" &
+up_pid=$!
+for _ in $(seq 1 600); do
+  [ -f "$state/address.json" ] && break
+  kill -0 "$up_pid" 2>/dev/null || { echo "farm up failed" >&2; exit 1; }
+  sleep 0.1
 done
-echo "== done: ${#drvs[@]} derivations verified, ${#outs[@]} outputs hashed identically by farm and Nix"
+[ -f "$state/address.json" ] || { echo "farm up was not ready within 60 s" >&2; exit 1; }
+"$farm" agents
+
+echo "== farm submit path:examples/dag#all --copy-back"
+"$farm" submit "path:$root/examples/dag#all" --copy-back | tee "$tmp/dag-outputs"
+awk '{print $3}' "$tmp/dag-outputs" | xargs -r nix-store --verify-path
+echo "== nix-store --verify-path accepts the $(wc -l < "$tmp/dag-outputs") copied-back outputs"
+
+echo "== farm submit path:examples/big-dag#all"
+"$farm" submit "path:$root/examples/big-dag#all"
+
+echo "== farm status"
+"$farm" status
+echo "== done; stopping the farm (run \`farm up\` yourself to keep one running)"
