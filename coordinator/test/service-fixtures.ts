@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { after } from 'node:test';
 import { join } from 'node:path';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { FarmError, farmErrorFromGrpc, silentLogger, systemClock, type Clock } from '@farm/common';
@@ -112,6 +113,18 @@ export interface FarmOptions {
   readonly logEofGraceMs?: number;
 }
 
+/**
+ * Farms still open when the file's tests end (a test that timed out never reaches its finally):
+ * closed by a root `after` hook so the process can exit and the temp dirs go away.
+ */
+const openFarms = new Set<{ stop(): Promise<void>; dir: string }>();
+after(async () => {
+  for (const f of openFarms) {
+    await f.stop().catch(() => {});
+    await rm(f.dir, { recursive: true, force: true });
+  }
+});
+
 export async function withFarm<T>(fn: (farm: TestFarm) => Promise<T>, options: FarmOptions = {}): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'farm-service-'));
   const logs = new MemoryLogSource();
@@ -145,11 +158,13 @@ export async function withFarm<T>(fn: (farm: TestFarm) => Promise<T>, options: F
       running = true;
     },
   };
+  openFarms.add(farm);
   try {
     return await fn(farm);
   } finally {
     await farm.stop();
     await rm(dir, { recursive: true, force: true });
+    openFarms.delete(farm);
   }
 }
 
