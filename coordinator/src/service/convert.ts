@@ -78,6 +78,15 @@ export function jobStateName(status: JobStatus): JobState__Output {
   return JOB_STATES[status];
 }
 
+const JOB_STATUSES = new Map(Object.entries(JOB_STATES).map(([status, name]) => [name as string, status as JobStatus]));
+
+/** `JOB_STATE_RUNNING` → `running` (the inverse of jobStateName). */
+export function jobStatusOf(name: string): JobStatus {
+  const status = JOB_STATUSES.get(name);
+  if (status === undefined) throw new FarmError('INTERNAL', `unknown job state ${name}`);
+  return status;
+}
+
 export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'dependency-failed', 'cancelled', 'already-valid']);
 
 const BUILD_STATUSES = [

@@ -47,12 +47,12 @@ import type {
 } from '@farm/proto';
 import type { AgentCapabilities } from '../core/routing.js';
 import { Scheduler } from '../core/scheduler.js';
-import type { AssignmentOut, BuildOutcome, JobEvent, SchedulerEvent } from '../core/scheduler-types.js';
+import type { AssignmentOut, BuildOutcome, JobEvent, SchedulerEvent, SubmitOutcome } from '../core/scheduler-types.js';
 import type { AgentApi, ApplyResultOutcome } from '../ports/agent-api.js';
 import { DEFAULT_FARM_STORE_LIMITS, type FarmStore } from '../ports/farm-store.js';
 import { AgentRegistry } from './agent-registry.js';
 import { buildAssignment } from './assignment.js';
-import { buildStatus, buildStatusLabel, failureOutcome, jobStateName, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
+import { buildStatus, buildStatusLabel, failureOutcome, jobStateName, jobStatusOf, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
 import type { BuildRow, CoordinatorState, EventRow, SubmissionRow } from './coordinator-state.js';
 import { loadGraph, outputPaths, type LoadedGraph } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
@@ -332,7 +332,8 @@ export class FarmService implements AgentApi {
       failed: 0,
       lastSeq: 0,
     };
-    const outcome = await this.admit(row, loaded, undefined);
+    const { outcome, sub, events } = this.admit(row, loaded, false);
+    await this.journal.record(events, { submissions: [sub.row] });
     this.logger.info({ submissionId: id, roots: roots.length, jobs: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared, client }, 'submission admitted');
     return { submissionId: id, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared };
   }
@@ -534,13 +535,14 @@ export class FarmService implements AgentApi {
   }
 
   /**
-   * Hands a submission to the scheduler and records what it caused. `replayed` (restart) holds
-   * the job rows from before, so a replayed job whose state did not change is not announced
-   * again and a recorded build failure is restored instead of built twice.
+   * Hands a submission to the scheduler; returns the live submission and the events to record
+   * (the caller records them). `replaying` (restart): the submission keeps its admission figures
+   * and what it already saw of each job — a job that succeeded before the restart is "already
+   * valid" to the fresh scheduler but stays succeeded for this submission.
    */
-  private async admit(row: SubmissionRow, loaded: LoadedGraph, replayed: ReadonlySet<string> | undefined): Promise<{ jobs: number; alreadyValid: number; shared: number }> {
+  private admit(row: SubmissionRow, loaded: LoadedGraph, replaying: boolean): { outcome: SubmitOutcome; sub: LiveSubmission; events: SchedulerEvent[] } {
     for (const [drv, outs] of loaded.outputs) this.journal.outputsOf.set(drv, outs);
-    let outcome;
+    let outcome: SubmitOutcome;
     try {
       outcome = this.scheduler.submit(
         { submissionId: row.id, roots: row.roots, priority: row.priority, client: row.client },
@@ -551,20 +553,24 @@ export class FarmService implements AgentApi {
       throw new FarmError('INTERNAL', `admitting submission ${row.id} failed: ${(e as Error).message}`, {}, { cause: e });
     }
     const sub: LiveSubmission = {
-      row: { ...row, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared },
+      row: replaying ? { ...row } : { ...row, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared },
       jobs: new Map(),
       cancelled: false,
     };
+    if (replaying) {
+      for (const e of this.state.events(row.id, 0)) {
+        if (!e.final && e.jobId !== '' && e.state !== 'JOB_STATE_ALREADY_VALID') sub.jobs.set(e.jobId, jobStatusOf(e.state));
+      }
+    }
     this.journal.live.set(row.id, sub);
     const now = this.clock.now();
     const events: SchedulerEvent[] = [];
-    if (replayed === undefined) {
+    if (!replaying) {
       for (const root of row.roots) {
         if (loaded.valid.has(root)) events.push(alreadyValidEvent(root, row.id, now));
       }
     }
     const jobEvents = outcome.events.filter((e): e is JobEvent => e.type === 'job');
-    const done = outcome.events.filter((e) => e.type === 'submission-done');
     events.push(...jobEvents);
     // Jobs shared with earlier submissions caused no event: tell this one where they stand.
     const announced = new Set(jobEvents.map((e) => e.jobId));
@@ -575,49 +581,66 @@ export class FarmService implements AgentApi {
       const current = this.scheduler.jobStatus(jobId);
       if (current !== undefined) events.push({ ...current, submissions: [row.id] });
     }
-    events.push(...done);
-    await this.journal.record(events, {
-      submissions: [sub.row],
-      ...(replayed !== undefined ? { quiet: (e: JobEvent) => replayed.has(`${e.drvPath} ${e.status} ${e.reason ?? ''}`) } : {}),
-    });
-    return outcome;
+    events.push(...outcome.events.filter((e) => e.type === 'submission-done'));
+    return { outcome, sub, events };
   }
 
-  /** Restart: every submission that was not done goes back into the fresh scheduler. */
+  /**
+   * Restart: every submission that was not done goes back into a fresh scheduler, in creation
+   * order and under its own id; then recorded build failures are restored (after all of them,
+   * so a failure several submissions saw is not undone by the next admission restarting the
+   * job). Watchers are told only what differs from the persisted state: per (job, submission)
+   * the last replay event, unless it equals the job's persisted status and reason.
+   */
   private async replay(): Promise<void> {
     const pending = this.state.listSubmissions().filter((s) => !s.done);
     if (pending.length === 0) return;
-    const unchanged = new Set<string>();
-    const failedBefore = new Map<string, string>();
-    for (const job of this.state.listJobs()) {
-      unchanged.add(`${job.drvPath} ${job.status} ${job.reason}`);
-      if (job.status === 'failed') failedBefore.set(job.drvPath, job.reason);
-    }
-    const admitted: LoadedGraph[] = [];
+    const persisted = new Map(this.state.listJobs().map((j) => [j.drvPath, j]));
+    const loadedAll: { row: SubmissionRow; loaded: LoadedGraph }[] = [];
     for (const row of pending) {
       try {
-        const loaded = await farmErrors(() => loadGraph(this.store, row.roots));
-        await this.admit(row, loaded, unchanged);
-        admitted.push(loaded);
+        loadedAll.push({ row, loaded: await farmErrors(() => loadGraph(this.store, row.roots)) });
       } catch (e) {
         this.logger.error({ err: e, submissionId: row.id }, 'a persisted submission could not be restored');
         await this.abandon(row, `could not be restored after a restart: ${(asFarmError(e) as Error).message}`);
       }
     }
-    // Failures are restored once every submission is back, so a failure recorded for several
-    // submissions is not undone by the next one's admission restarting the job.
     const events: SchedulerEvent[] = [];
-    for (const loaded of admitted) {
+    const rows: SubmissionRow[] = [];
+    for (const { row, loaded } of loadedAll) {
+      const admitted = this.admit(row, loaded, true);
+      events.push(...admitted.events);
+      rows.push(admitted.sub.row);
+    }
+    const restored = new Set<string>();
+    for (const { loaded } of loadedAll) {
       for (const drv of loaded.graph.keys()) {
-        const reason = failedBefore.get(drv);
+        const before = persisted.get(drv);
         const jobId = this.scheduler.jobIdOf(drv);
-        if (reason === undefined || jobId === undefined) continue;
-        failedBefore.delete(drv);
-        events.push(...this.scheduler.restoreFailure(jobId, reason));
+        if (before?.status !== 'failed' || jobId === undefined || restored.has(drv)) continue;
+        restored.add(drv);
+        events.push(...this.scheduler.restoreFailure(jobId, before.reason));
       }
     }
-    if (events.length > 0) await this.journal.record(events, { quiet: (e) => unchanged.has(`${e.drvPath} ${e.status} ${e.reason ?? ''}`) });
-    this.logger.info({ submissions: pending.length }, 'persisted submissions restored');
+    const lastOf = new Map<string, JobEvent>();
+    const done: SchedulerEvent[] = [];
+    for (const e of events) {
+      if (e.type !== 'job') done.push(e);
+      else for (const sub of e.submissions) lastOf.set(`${e.jobId} ${sub}`, { ...e, submissions: [sub] });
+    }
+    const changed = [...lastOf.values()].filter((e) => {
+      const before = persisted.get(e.drvPath);
+      return before === undefined || before.status !== e.status || before.reason !== (e.reason ?? '');
+    });
+    // Jobs the restart did not change are still this run's jobs (status views, running counts).
+    for (const { loaded } of loadedAll) {
+      for (const drv of loaded.graph.keys()) {
+        const before = persisted.get(drv);
+        if (before !== undefined && !this.journal.jobs.has(drv) && this.scheduler.jobIdOf(drv) !== undefined) this.journal.jobs.set(drv, { ...before });
+      }
+    }
+    await this.journal.record([...changed, ...done], { submissions: rows });
+    this.logger.info({ submissions: loadedAll.length, restoredFailures: restored.size, announced: changed.length }, 'persisted submissions restored');
   }
 
   /** Ends a persisted submission that cannot run any more, with a final event saying why. */
