@@ -2,7 +2,8 @@
  * The Logs RPC's reading rule over a LogSource:
  * - without follow: the stored chunks, ending at the stored end;
  * - with follow: stored then live chunks, ending once the job is in a terminal state and the
- *   `eof` chunk of its last attempt (epoch) has been sent — at once if it never ran. Should that
+ *   `eof` chunk of its last attempt (epoch) has been sent — after the history if it never ran
+ *   or was finished with its eof stored when the call began. Should that
  *   eof never come (its agent died just as the job was cancelled), the stream ends `graceMs`
  *   after the job became terminal.
  * The job's state is re-checked on every eof chunk and on every committed change of the job.
@@ -25,17 +26,22 @@ export async function followLogs(
   send: (chunk: LogChunk__Output) => Promise<void>,
 ): Promise<void> {
   const initial = await deps.service.jobLogState(jobId);
-  if (!follow || (initial.terminal && initial.runEpoch === 0)) {
+  const eofs = new Set<number>();
+  // History first when it may be all there is: without follow, or for a finished job (whose
+  // last eof is normally stored already — then nothing live is needed).
+  let skip = 0;
+  if (!follow || initial.terminal) {
     for await (const chunk of deps.logs.read(jobId, { follow: false, signal })) {
       if (signal.aborted) return;
       await send(chunk);
+      skip++;
+      if (chunk.eof) eofs.add(Number(chunk.epoch));
     }
-    return;
+    if (!follow || initial.runEpoch === 0 || eofs.has(initial.runEpoch)) return;
   }
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   signal.addEventListener('abort', onOuterAbort);
-  const eofs = new Set<number>();
   let grace: NodeJS.Timeout | undefined;
   const check = async () => {
     if (stop.signal.aborted) return;
@@ -58,6 +64,10 @@ export async function followLogs(
     try {
       for await (const chunk of deps.logs.read(jobId, { follow: true, signal: reading.signal })) {
         if (signal.aborted) return;
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
         await send(chunk);
         if (chunk.eof) {
           eofs.add(Number(chunk.epoch));
