@@ -97,7 +97,7 @@ export class FarmService implements AgentApi {
   private readonly journal: Journal;
   private readonly agents = new AgentRegistry();
   private readonly revokeListeners = new Set<(agentId: string, revoke: Revoke) => void>();
-  /** `<jobId>:<epoch>` of results applied in this run (idempotence while a commit is in flight). */
+  /** `<jobId>:<epoch>` of results being applied (idempotence while their commit is in flight). */
   private readonly applied = new Set<string>();
   private readonly store: FarmStore;
   private readonly state: CoordinatorState;
@@ -286,7 +286,12 @@ export class FarmService implements AgentApi {
       finishedMs: this.clock.now(),
       message: recordMessage,
     };
-    await this.journal.record(r.events, { builds: [build] });
+    try {
+      await this.journal.record(r.events, { builds: [build] });
+    } finally {
+      // Once committed, the BuildRecord answers "already applied"; the set only bridges the commit.
+      this.applied.delete(key);
+    }
     this.logger.info({ jobId, drvPath: drv, epoch, agentId, status: build.status }, 'build result applied');
     return { accepted: true };
   }
