@@ -18,6 +18,7 @@ import {
   sortedBytewise,
   verifyDerivation,
   type Derivation,
+  type DrvHashMemo,
   type InputDerivationResolver,
   type PathInfo,
 } from '@farm/nix';
@@ -46,8 +47,8 @@ export function parseDerivationUpload(drvPath: string, aterm: Uint8Array | strin
 }
 
 /** Throws DERIVATION_MISMATCH listing every field whose recomputed value differs. */
-export async function verifyDerivationUpload(drvPath: string, upload: ParsedDerivationUpload, resolve: InputDerivationResolver): Promise<void> {
-  const mismatches = await verifyDerivation(drvPath, upload.drv, resolve);
+export async function verifyDerivationUpload(drvPath: string, upload: ParsedDerivationUpload, resolve: InputDerivationResolver, memo?: DrvHashMemo): Promise<void> {
+  const mismatches = await verifyDerivation(drvPath, upload.drv, resolve, memo === undefined ? {} : { memo });
   if (mismatches.length === 0) return;
   const list = mismatches.map((m) => `${m.field} is '${m.actual}' but should be '${m.expected}'`).join('; ');
   throw new NixFormatError('DERIVATION_MISMATCH', `${drvPath}: derivation does not match its paths: ${list}`, { field: mismatches[0]!.field });

@@ -26,6 +26,7 @@ import {
   sortedBytewise,
   StreamSource,
   type Derivation,
+  type DrvHashMemo,
   type PathInfo,
 } from '@farm/nix';
 import { DEFAULT_FARM_STORE_LIMITS, type AddResult, type FarmStore, type FarmStoreLimits, type NarSource } from '../../ports/farm-store.js';
@@ -53,8 +54,12 @@ export async function openFarmStore(options: OpenFarmStoreOptions): Promise<Lmdb
   return new LmdbFarmStore(layout, env, { ...DEFAULT_FARM_STORE_LIMITS, ...options.limits }, options.clock ?? systemClock, logger);
 }
 
+/** Entries (about 200 bytes each) before the derivation-hash memo starts over. */
+const MAX_DRV_HASH_MEMO = 250_000;
+
 export class LmdbFarmStore implements FarmStore {
   private closed = false;
+  private readonly drvHashMemo: DrvHashMemo = new Map();
 
   constructor(
     readonly layout: StoreLayout,
@@ -219,7 +224,10 @@ export class LmdbFarmStore implements FarmStore {
       return { added: false };
     }
     this.assertReferencesValid(drvPath, upload.references);
-    await verifyDerivationUpload(drvPath, upload, (p) => this.readInputDerivation(p));
+    // Stored derivations are verified and immutable, so their hashes modulo are memoised across
+    // uploads: without it every upload re-hashed its whole input closure (quadratic on deep DAGs).
+    if (this.drvHashMemo.size > MAX_DRV_HASH_MEMO) this.drvHashMemo.clear();
+    await verifyDerivationUpload(drvPath, upload, (p) => this.readInputDerivation(p), this.drvHashMemo);
     const scratch = join(this.layout.tmpDir, `${randomUUID()}.drv`);
     try {
       const { nar, info } = await derivationNar(drvPath, upload, scratch);
