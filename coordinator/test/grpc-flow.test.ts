@@ -22,6 +22,7 @@ import {
   localPath,
   nixClosure,
   registerAgent,
+  rejectsWith,
   requestWork,
   uploadClosure,
   watch,
@@ -207,5 +208,22 @@ test('overlapping submissions share their jobs: every derivation is built once',
       [s1.submissionId, true],
       [s2.submissionId, true],
     ]);
+  });
+});
+
+test('a waiting long poll is woken by new work, and closing the service ends the others empty', { timeout: 60_000 }, async () => {
+  const drvs = await instantiate(diamondExpression('poll'), DIAMOND_ATTRS);
+  await withFarm(async (farm) => {
+    await uploadClosure(farm.client, [drvs.a!]);
+    await registerAgent(farm.service, 'poller');
+    await registerAgent(farm.service, 'idle');
+    const polling = requestWork(farm.service, 'poller', 1, 60_000);
+    await submit(farm, [drvs.a!]);
+    const [got] = await polling;
+    assert.equal(got?.drvPath, drvs.a);
+    const idle = requestWork(farm.service, 'idle', 1, 60_000);
+    await farm.service.close();
+    assert.deepEqual(await idle, []);
+    await rejectsWith(submit(farm, [drvs.a!]), 'UNAVAILABLE', /shutting down/);
   });
 });
