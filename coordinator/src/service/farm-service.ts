@@ -33,32 +33,30 @@ import type {
   Capabilities,
   Heartbeat__Output,
   HeartbeatAck,
-  JobState,
   ListAgentsResponse,
   ListBuildsResponse,
   Revoke,
   StatusResponse,
-  SubmissionEvent,
-  SubmissionSummary,
   SubmitRequest__Output,
   SubmitResponse,
   WorkReply,
   WorkRequest__Output,
 } from '@farm/proto';
-import type { AgentCapabilities } from '../core/routing.js';
 import { Scheduler } from '../core/scheduler.js';
-import type { AssignmentOut, BuildOutcome, JobEvent, SchedulerEvent, SubmitOutcome } from '../core/scheduler-types.js';
+import type { AssignmentOut, BuildOutcome, SchedulerEvent } from '../core/scheduler-types.js';
 import type { AgentApi, ApplyResultOutcome } from '../ports/agent-api.js';
 import { DEFAULT_FARM_STORE_LIMITS, type FarmStore } from '../ports/farm-store.js';
+import { Admission } from './admission.js';
 import { AgentRegistry } from './agent-registry.js';
 import { buildAssignment } from './assignment.js';
-import { buildStatus, buildStatusLabel, failureOutcome, jobStateName, jobStatusOf, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
+import { buildStatus, buildStatusLabel, failureOutcome, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
 import type { BuildRow, CoordinatorState, EventRow, SubmissionRow } from './coordinator-state.js';
-import { loadGraph, outputPaths, type LoadedGraph } from './derivation-graph.js';
+import { loadGraph, outputPaths } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
-import { Journal, type LiveSubmission } from './journal.js';
+import { Journal } from './journal.js';
 import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
+import { agentsView, capabilitiesToProto, farmStatus, submissionStatus } from './views.js';
 import { watchEvents } from './watch.js';
 
 export interface FarmServiceOptions {
@@ -95,6 +93,7 @@ export const FARM_VERSION = '0.1.0';
 export class FarmService implements AgentApi {
   private readonly scheduler: Scheduler;
   private readonly journal: Journal;
+  private readonly admission: Admission;
   private readonly agents = new AgentRegistry();
   private readonly revokeListeners = new Set<(agentId: string, revoke: Revoke) => void>();
   /** `<jobId>:<epoch>` of results being applied (idempotence while their commit is in flight). */
@@ -122,11 +121,12 @@ export class FarmService implements AgentApi {
       jobIdFor: (drv) => parseStorePath(drv).hashPart,
       epochFloorOf: (drv) => this.journal.jobs.get(drv)?.epoch ?? this.state.getJob(drv)?.epoch ?? 0,
     });
+    this.admission = new Admission({ scheduler: this.scheduler, journal: this.journal, state: this.state, store: this.store, clock: this.clock, logger: this.logger });
   }
 
   static async open(deps: FarmServiceDeps): Promise<FarmService> {
     const service = new FarmService(deps);
-    await service.replay();
+    await service.admission.replay();
     return service;
   }
 
@@ -337,7 +337,7 @@ export class FarmService implements AgentApi {
       failed: 0,
       lastSeq: 0,
     };
-    const { outcome, sub, events } = this.admit(row, loaded, false);
+    const { outcome, sub, events } = this.admission.admit(row, loaded, false);
     await this.journal.record(events, { submissions: [sub.row] });
     this.logger.info({ submissionId: id, roots: roots.length, jobs: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared, client }, 'submission admitted');
     return { submissionId: id, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared };
@@ -354,23 +354,13 @@ export class FarmService implements AgentApi {
 
   status(submissionId?: string): StatusResponse {
     this.assertOpen();
-    if (submissionId !== undefined && submissionId !== '') {
-      const id = nonEmpty(submissionId, 'submissionId', 128);
-      const row = this.submissionRow(id);
-      if (row === undefined) throw new FarmError('NOT_FOUND', `no submission ${id}`, { submissionId: id });
-      const latest = new Map<string, EventRow>();
-      for (const e of this.state.events(id, 0)) if (!e.final && e.jobId !== '') latest.set(e.jobId, e);
-      const jobsByState: Record<string, number> = {};
-      for (const e of latest.values()) jobsByState[e.state] = (jobsByState[e.state] ?? 0) + 1;
-      return { jobsByState, jobs: [...latest.values()].map(eventToProto), submissions: [summaryOf(row)] };
+    if (submissionId === undefined || submissionId === '') {
+      return farmStatus(this.journal.jobs.values(), this.state.listSubmissions().map((r) => this.journal.live.get(r.id)?.row ?? r));
     }
-    const jobsByState: Record<string, number> = {};
-    for (const j of this.journal.jobs.values()) {
-      const name = jobStateName(j.status);
-      jobsByState[name] = (jobsByState[name] ?? 0) + 1;
-    }
-    const submissions = this.state.listSubmissions().map((r) => summaryOf(this.journal.live.get(r.id)?.row ?? r));
-    return { jobsByState, jobs: [], submissions };
+    const id = nonEmpty(submissionId, 'submissionId', 128);
+    const row = this.journal.live.get(id)?.row ?? this.state.getSubmission(id);
+    if (row === undefined) throw new FarmError('NOT_FOUND', `no submission ${id}`, { submissionId: id });
+    return submissionStatus(this.state, row);
   }
 
   async cancel(submissionId: string): Promise<CancelResponse> {
@@ -400,20 +390,7 @@ export class FarmService implements AgentApi {
 
   listAgents(): ListAgentsResponse {
     this.assertOpen();
-    const running = new Map<string, number>();
-    for (const j of this.journal.jobs.values()) {
-      if (j.status === 'running' && j.agentId !== '') running.set(j.agentId, (running.get(j.agentId) ?? 0) + 1);
-    }
-    return {
-      agents: this.agents.all().map((a) => ({
-        agentId: a.agentId,
-        host: a.host,
-        capabilities: capabilitiesToProto(a.capabilities),
-        running: running.get(a.agentId) ?? 0,
-        draining: a.draining,
-        lastHeartbeatMs: a.lastHeartbeatMs,
-      })),
-    };
+    return { agents: agentsView(this.agents.all(), this.journal.jobs.values()) };
   }
 
   listBuilds(drvPath?: string): ListBuildsResponse {
@@ -535,137 +512,6 @@ export class FarmService implements AgentApi {
     return outs;
   }
 
-  private submissionRow(id: string): SubmissionRow | undefined {
-    return this.journal.live.get(id)?.row ?? this.state.getSubmission(id);
-  }
-
-  /**
-   * Hands a submission to the scheduler; returns the live submission and the events to record
-   * (the caller records them). `replaying` (restart): the submission keeps its admission figures
-   * and what it already saw of each job — a job that succeeded before the restart is "already
-   * valid" to the fresh scheduler but stays succeeded for this submission.
-   */
-  private admit(row: SubmissionRow, loaded: LoadedGraph, replaying: boolean): { outcome: SubmitOutcome; sub: LiveSubmission; events: SchedulerEvent[] } {
-    for (const [drv, outs] of loaded.outputs) this.journal.outputsOf.set(drv, outs);
-    let outcome: SubmitOutcome;
-    try {
-      outcome = this.scheduler.submit(
-        { submissionId: row.id, roots: row.roots, priority: row.priority, client: row.client },
-        loaded.graph,
-        (d) => loaded.valid.has(d),
-      );
-    } catch (e) {
-      throw new FarmError('INTERNAL', `admitting submission ${row.id} failed: ${(e as Error).message}`, {}, { cause: e });
-    }
-    const sub: LiveSubmission = {
-      row: replaying ? { ...row } : { ...row, jobsTotal: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared },
-      jobs: new Map(),
-      cancelled: false,
-    };
-    if (replaying) {
-      for (const e of this.state.events(row.id, 0)) {
-        if (!e.final && e.jobId !== '' && e.state !== 'JOB_STATE_ALREADY_VALID') sub.jobs.set(e.jobId, jobStatusOf(e.state));
-      }
-    }
-    this.journal.live.set(row.id, sub);
-    const now = this.clock.now();
-    const events: SchedulerEvent[] = [];
-    if (!replaying) {
-      for (const root of row.roots) {
-        if (loaded.valid.has(root)) events.push(alreadyValidEvent(root, row.id, now));
-      }
-    }
-    const jobEvents = outcome.events.filter((e): e is JobEvent => e.type === 'job');
-    events.push(...jobEvents);
-    // Jobs shared with earlier submissions caused no event: tell this one where they stand.
-    const announced = new Set(jobEvents.map((e) => e.jobId));
-    for (const drv of loaded.graph.keys()) {
-      if (loaded.valid.has(drv)) continue;
-      const jobId = this.scheduler.jobIdOf(drv);
-      if (jobId === undefined || announced.has(jobId)) continue;
-      const current = this.scheduler.jobStatus(jobId);
-      if (current !== undefined) events.push({ ...current, submissions: [row.id] });
-    }
-    events.push(...outcome.events.filter((e) => e.type === 'submission-done'));
-    return { outcome, sub, events };
-  }
-
-  /**
-   * Restart: every submission that was not done goes back into a fresh scheduler, in creation
-   * order and under its own id; then recorded build failures are restored (after all of them,
-   * so a failure several submissions saw is not undone by the next admission restarting the
-   * job). Watchers are told only what differs from the persisted state: per (job, submission)
-   * the last replay event, unless it equals the job's persisted status and reason.
-   */
-  private async replay(): Promise<void> {
-    const pending = this.state.listSubmissions().filter((s) => !s.done);
-    if (pending.length === 0) return;
-    const persisted = new Map(this.state.listJobs().map((j) => [j.drvPath, j]));
-    const loadedAll: { row: SubmissionRow; loaded: LoadedGraph }[] = [];
-    for (const row of pending) {
-      try {
-        loadedAll.push({ row, loaded: await farmErrors(() => loadGraph(this.store, row.roots)) });
-      } catch (e) {
-        this.logger.error({ err: e, submissionId: row.id }, 'a persisted submission could not be restored');
-        await this.abandon(row, `could not be restored after a restart: ${(asFarmError(e) as Error).message}`);
-      }
-    }
-    const events: SchedulerEvent[] = [];
-    const rows: SubmissionRow[] = [];
-    for (const { row, loaded } of loadedAll) {
-      const admitted = this.admit(row, loaded, true);
-      events.push(...admitted.events);
-      rows.push(admitted.sub.row);
-    }
-    const restored = new Set<string>();
-    for (const { loaded } of loadedAll) {
-      for (const drv of loaded.graph.keys()) {
-        const before = persisted.get(drv);
-        const jobId = this.scheduler.jobIdOf(drv);
-        if (before?.status !== 'failed' || jobId === undefined || restored.has(drv)) continue;
-        restored.add(drv);
-        events.push(...this.scheduler.restoreFailure(jobId, before.reason));
-      }
-    }
-    const lastOf = new Map<string, JobEvent>();
-    const done: SchedulerEvent[] = [];
-    for (const e of events) {
-      if (e.type !== 'job') done.push(e);
-      else for (const sub of e.submissions) lastOf.set(`${e.jobId} ${sub}`, { ...e, submissions: [sub] });
-    }
-    const changed = [...lastOf.values()].filter((e) => {
-      const before = persisted.get(e.drvPath);
-      return before === undefined || before.status !== e.status || before.reason !== (e.reason ?? '');
-    });
-    // Jobs the restart did not change are still this run's jobs (status views, running counts).
-    for (const { loaded } of loadedAll) {
-      for (const drv of loaded.graph.keys()) {
-        const before = persisted.get(drv);
-        if (before !== undefined && !this.journal.jobs.has(drv) && this.scheduler.jobIdOf(drv) !== undefined) this.journal.jobs.set(drv, { ...before });
-      }
-    }
-    await this.journal.record([...changed, ...done], { submissions: rows });
-    this.logger.info({ submissions: loadedAll.length, restoredFailures: restored.size, announced: changed.length }, 'persisted submissions restored');
-  }
-
-  /** Ends a persisted submission that cannot run any more, with a final event saying why. */
-  private async abandon(row: SubmissionRow, reason: string): Promise<void> {
-    const sequence = row.lastSeq + 1;
-    const final: EventRow = {
-      sequence,
-      submissionId: row.id,
-      jobId: '',
-      drvPath: '',
-      state: 'JOB_STATE_UNSPECIFIED',
-      agentId: '',
-      reason,
-      timeMs: this.clock.now(),
-      outputs: {},
-      final: true,
-    };
-    await this.state.commit({ submissions: [{ ...row, done: true, lastSeq: sequence }], events: [final] });
-  }
-
   /** Builds the assignments; the 'running' events are recorded at once, the reply waits for their commit. */
   private async deliver(agentId: string, leased: readonly AssignmentOut[], events: SchedulerEvent[]): Promise<Assignment[]> {
     const committed = this.journal.record(events);
@@ -725,33 +571,3 @@ export class FarmService implements AgentApi {
   }
 }
 
-function alreadyValidEvent(drvPath: string, submissionId: string, at: number): JobEvent {
-  return { type: 'job', jobId: parseStorePath(drvPath).hashPart, drvPath, status: 'already-valid', epoch: 0, submissions: [submissionId], at, reason: 'outputs already valid in the farm store' };
-}
-
-export function eventToProto(e: EventRow): SubmissionEvent {
-  return { ...e, outputs: { ...e.outputs }, state: e.state as JobState };
-}
-
-function capabilitiesToProto(c: AgentCapabilities): Capabilities {
-  return {
-    systems: [...c.systems],
-    supportedFeatures: [...c.supportedFeatures],
-    mandatoryFeatures: [...c.mandatoryFeatures],
-    maxJobs: c.maxJobs,
-    speedFactor: c.speedFactor,
-  };
-}
-
-function summaryOf(r: SubmissionRow): SubmissionSummary {
-  return {
-    submissionId: r.id,
-    client: r.client,
-    createdMs: r.createdMs,
-    jobsTotal: r.jobsTotal,
-    succeeded: r.succeeded,
-    failed: r.failed,
-    done: r.done,
-    roots: [...r.roots],
-  };
-}
