@@ -1,8 +1,11 @@
 /**
  * Uploading a submission's bundle: ask the coordinator which of the bundle's paths it lacks
- * (QueryMissing, in batches), then send exactly those with AddPath, in the bundle's
- * dependency-first order, one at a time — the store refuses a path whose references it does not
- * hold yet, so order matters more than parallelism here. Uploads carry no lease (client uploads).
+ * (QueryMissing, in batches), then send exactly those with AddPath. The store refuses a path
+ * whose references it does not hold yet, so a path is sent only once every reference it has in
+ * the upload is stored; within that rule up to UPLOAD_CONCURRENCY uploads run at once (the
+ * coordinator verifies each derivation, so overlapping them keeps both ends busy), started in
+ * the bundle's dependency-first order. Uploads carry no lease (client uploads).
+ * Cost: O(items + references) bookkeeping.
  */
 import { sortedBytewise } from '@farm/nix';
 import type { AddPathHeader, AddPathResponse__Output } from '@farm/proto';
@@ -10,6 +13,9 @@ import { openBundleNar, type BundleItem, type UploadBundle } from '../eval/index
 
 /** Paths per QueryMissing call: ~100 bytes each keeps a request far below the message limit. */
 export const QUERY_MISSING_BATCH = 10_000;
+
+/** AddPath calls in flight at once. */
+export const UPLOAD_CONCURRENCY = 8;
 
 export interface UploadApi {
   queryMissing(paths: readonly string[]): Promise<string[]>;
@@ -52,11 +58,51 @@ export async function uploadMissing(api: UploadApi, bundle: UploadBundle, onEven
   onEvent({ kind: 'missing', total: all.length, missing: toSend.length, bytes: totalBytes });
   let doneBytes = 0;
   const uploaded: string[] = [];
-  for (const [index, item] of toSend.entries()) {
-    const res = await api.addPath(pathHeader(item), openBundleNar(item));
-    doneBytes += Number(item.narSize);
-    uploaded.push(item.path);
-    onEvent({ kind: 'uploaded', path: item.path, index: index + 1, count: toSend.length, bytes: Number(item.narSize), doneBytes, totalBytes, alreadyValid: res.alreadyValid });
+  // Unfinished references of each path to send (references outside the upload are stored already).
+  const waitingOn = new Map<string, Set<string>>();
+  const dependents = new Map<string, BundleItem[]>();
+  for (const item of toSend) {
+    const deps = new Set(item.references.filter((r) => r !== item.path && missing.has(r)));
+    waitingOn.set(item.path, deps);
+    for (const d of deps) {
+      const list = dependents.get(d);
+      if (list === undefined) dependents.set(d, [item]);
+      else list.push(item);
+    }
   }
+  const ready = toSend.filter((i) => waitingOn.get(i.path)!.size === 0);
+  let next = 0;
+  let failure: unknown;
+  let inFlight = 0;
+  await new Promise<void>((resolve) => {
+    const launch = (): void => {
+      while (failure === undefined && inFlight < UPLOAD_CONCURRENCY && next < ready.length) {
+        const item = ready[next++]!;
+        inFlight++;
+        api.addPath(pathHeader(item), openBundleNar(item)).then(
+          (res) => {
+            inFlight--;
+            doneBytes += Number(item.narSize);
+            uploaded.push(item.path);
+            onEvent({ kind: 'uploaded', path: item.path, index: uploaded.length, count: toSend.length, bytes: Number(item.narSize), doneBytes, totalBytes, alreadyValid: res.alreadyValid });
+            for (const dep of dependents.get(item.path) ?? []) {
+              const deps = waitingOn.get(dep.path)!;
+              deps.delete(item.path);
+              if (deps.size === 0) ready.push(dep);
+            }
+            launch();
+          },
+          (e: unknown) => {
+            inFlight--;
+            failure ??= e;
+            launch();
+          },
+        );
+      }
+      if (inFlight === 0) resolve();
+    };
+    launch();
+  });
+  if (failure !== undefined) throw failure;
   return { total: all.length, uploaded, bytes: doneBytes };
 }
