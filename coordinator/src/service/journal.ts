@@ -60,6 +60,7 @@ export class Journal {
     const subRows = new Map<string, SubmissionRow>();
     for (const s of options.submissions ?? []) subRows.set(s.id, s);
     const touchedJobs = new Set<string>();
+    const dirty = new Set<LiveSubmission>();
     let workMayBeAvailable = false;
     for (const ev of events) {
       if (ev.type === 'job') {
@@ -75,9 +76,9 @@ export class Journal {
           if (sub === undefined || sub.row.done) continue;
           const prev = sub.jobs.get(ev.jobId);
           sub.jobs.set(ev.jobId, ev.status);
-          if (prev !== ev.status) this.recount(sub);
+          if (prev !== ev.status) count(sub, prev, ev.status);
           if (!quiet) rows.push(this.eventRow(sub, ev));
-          subRows.set(id, { ...sub.row });
+          dirty.add(sub);
         }
       } else {
         const sub = this.live.get(ev.submissionId);
@@ -85,9 +86,10 @@ export class Journal {
         rows.push(this.finalRow(sub, ev));
         sub.row.done = true;
         sub.jobs.clear();
-        subRows.set(sub.row.id, { ...sub.row });
+        dirty.add(sub);
       }
     }
+    for (const sub of dirty) subRows.set(sub.row.id, { ...sub.row });
     const batch = { events: rows, jobs: [...jobRows.values()], submissions: [...subRows.values()], builds: options.builds ?? [] };
     const committed = this.chain.then(() => this.state.commit(batch));
     // The chain itself never rejects, so one failed commit does not poison the ones after it.
@@ -171,17 +173,6 @@ export class Journal {
     return { ...row };
   }
 
-  private recount(sub: LiveSubmission): void {
-    let succeeded = 0;
-    let failed = 0;
-    for (const s of sub.jobs.values()) {
-      if (s === 'succeeded') succeeded++;
-      else if (s === 'failed' || s === 'dependency-failed' || s === 'cancelled') failed++;
-    }
-    sub.row.succeeded = succeeded;
-    sub.row.failed = failed;
-  }
-
   private eventRow(sub: LiveSubmission, ev: JobEvent): EventRow {
     return {
       sequence: ++sub.row.lastSeq,
@@ -211,6 +202,16 @@ export class Journal {
       final: true,
     };
   }
+}
+
+const FAILED: ReadonlySet<JobStatus> = new Set(['failed', 'dependency-failed', 'cancelled']);
+
+/** Keeps the submission's succeeded/failed counters in step with one job's status change: O(1). */
+function count(sub: LiveSubmission, prev: JobStatus | undefined, next: JobStatus): void {
+  if (prev === 'succeeded') sub.row.succeeded--;
+  else if (prev !== undefined && FAILED.has(prev)) sub.row.failed--;
+  if (next === 'succeeded') sub.row.succeeded++;
+  else if (FAILED.has(next)) sub.row.failed++;
 }
 
 /** "12 succeeded, 1 failed" (+ dependency failures, cancellations, already valid, when any). */

@@ -43,12 +43,15 @@ export async function* watchEvents(deps: WatchDeps, submissionId: string, fromSe
     const row = deps.state.getSubmission(submissionId);
     if (row !== undefined && row.done && row.lastSeq < next) return;
     for (;;) {
+      // Taken in batches (not shift() one by one: a burst of 100k events would be quadratic).
       while (queue.length > 0) {
-        const e = queue.shift()!;
-        if (e.sequence < next) continue;
-        yield e;
-        next = e.sequence + 1;
-        if (e.final) return;
+        const batch = queue.splice(0, queue.length);
+        for (const e of batch) {
+          if (e.sequence < next) continue;
+          yield e;
+          next = e.sequence + 1;
+          if (e.final) return;
+        }
       }
       if (signal.aborted || deps.isClosed()) return;
       await new Promise<void>((resolve) => (wake = resolve));
