@@ -108,3 +108,29 @@ test('Logs follow ends after the grace period when a finished job’s eof never 
     { logEofGraceMs: 300 },
   );
 });
+
+test('a client that cancels Logs -f or Watch ends the server side of the stream', { timeout: 60_000 }, async () => {
+  const drvs = await instantiate(diamondExpression('logs-cancel'), DIAMOND_ATTRS);
+  await withFarm(async (farm) => {
+    await uploadClosure(farm.client, [drvs.a!]);
+    const sub = await submit(farm, [drvs.a!]);
+    await registerAgent(farm.service, 'agent-1');
+    const [a] = await requestWork(farm.service, 'agent-1');
+    farm.logs.append({ jobId: a!.lease!.jobId, epoch: 1, seq: 0, data: 'first\n' });
+    const follow = farm.client.Logs({ drvPath: drvs.a!, follow: true });
+    const watching = farm.client.Watch({ submissionId: sub.submissionId, fromSequence: 0 });
+    const ended = (s: typeof follow | typeof watching) => new Promise<unknown>((resolve) => s.on('error', resolve).on('end', () => resolve('end')));
+    const followEnded = ended(follow);
+    const watchEnded = ended(watching);
+    await new Promise((resolve) => follow.once('data', resolve));
+    await new Promise((resolve) => watching.once('data', resolve));
+    follow.cancel();
+    watching.cancel();
+    assert.match(String(await followEnded), /Cancelled/);
+    assert.match(String(await watchEnded), /Cancelled/);
+    // The server let go of the log read, and the farm carries on.
+    while (farm.logs.active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(await buildAndReport(farm, 'agent-1', a!), { accepted: true });
+    assert.equal((await watch(farm.client, sub.submissionId)).at(-1)?.reason, '1 succeeded, 0 failed');
+  });
+});

@@ -68,7 +68,19 @@ export class MemoryLogSource implements LogSource {
     for (const w of [...this.waiters]) w();
   }
 
+  /** Reads in progress (a cancelled Logs call must end its read). */
+  active = 0;
+
   async *read(jobId: string, options: LogReadOptions): AsyncIterable<LogChunk__Output> {
+    this.active++;
+    try {
+      yield* this.readChunks(jobId, options);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async *readChunks(jobId: string, options: LogReadOptions): AsyncIterable<LogChunk__Output> {
     const list = () => this.chunks.get(jobId) ?? [];
     const end = list().length;
     let i = 0;
