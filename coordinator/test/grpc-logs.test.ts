@@ -134,3 +134,24 @@ test('a client that cancels Logs -f or Watch ends the server side of the stream'
     assert.equal((await watch(farm.client, sub.submissionId)).at(-1)?.reason, '1 succeeded, 0 failed');
   });
 });
+
+test('closing the gRPC server ends open Watch and Logs -f streams with UNAVAILABLE', { timeout: 60_000 }, async () => {
+  const drvs = await instantiate(diamondExpression('logs-close'), DIAMOND_ATTRS);
+  await withFarm(async (farm) => {
+    await uploadClosure(farm.client, [drvs.a!]);
+    const sub = await submit(farm, [drvs.a!]);
+    await registerAgent(farm.service, 'agent-1');
+    await requestWork(farm.service, 'agent-1');
+    const stream = farm.client.Watch({ submissionId: sub.submissionId, fromSequence: 0 });
+    const watching = collect(stream);
+    const following = logs(farm, { drvPath: drvs.a!, follow: true });
+    watching.catch(() => {});
+    following.catch(() => {});
+    // Both streams are open once the first event arrived and the log read started.
+    await new Promise((resolve) => stream.once('data', resolve));
+    while (farm.logs.active === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await farm.grpc.close();
+    await rejectsWith(watching, 'UNAVAILABLE', /shutting down/);
+    await rejectsWith(following, 'UNAVAILABLE', /shutting down/);
+  });
+});

@@ -50,18 +50,27 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     };
   }
 
+  /** Open server streams, ended with UNAVAILABLE on close so clients reconnect at once. */
+  const open = new Set<(e: FarmError) => void>();
+
   function streaming<Req, Res>(rpc: string, fn: (call: ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>) {
     return (call: ServerWritableStream<Req, Res>): void => {
       const ac = new AbortController();
-      call.on('cancelled', () => ac.abort());
-      call.on('close', () => ac.abort());
+      let settled = false;
+      const finish = (e?: unknown) => {
+        if (settled) return;
+        settled = true;
+        open.delete(finish);
+        ac.abort();
+        if (call.cancelled) return;
+        if (e === undefined) call.end();
+        else call.emit('error', toServiceError(e, logger, rpc));
+      };
+      open.add(finish);
+      call.on('cancelled', () => finish());
       fn(call, ac.signal).then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (e: unknown) => {
-          if (!call.cancelled) call.emit('error', toServiceError(e, logger, rpc));
-        },
+        () => finish(),
+        (e: unknown) => finish(e ?? new Error('stream failed')),
       );
     };
   }
@@ -139,7 +148,8 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     address,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        // Open streams (Watch, Logs -f) would hold a graceful shutdown forever: give them a moment.
+        // Open streams (Watch, Logs -f) would hold a graceful shutdown forever: end them now.
+        for (const finish of [...open]) finish(new FarmError('UNAVAILABLE', 'the coordinator is shutting down'));
         const force = setTimeout(() => server.forceShutdown(), 1000);
         server.tryShutdown(() => {
           clearTimeout(force);
