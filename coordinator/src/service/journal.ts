@@ -67,7 +67,9 @@ export class Journal {
         // 'already-valid' is what a submission is told about a root; the job itself is unchanged.
         if (ev.status !== 'already-valid') jobRows.set(ev.drvPath, this.updateJob(ev));
         touchedJobs.add(ev.jobId);
-        if (ev.status === 'ready') workMayBeAvailable = true;
+        // New ready work, or a finished job that frees a slot of its agent (whose long poll may be
+        // parked because the coordinator still counted that job as running): wake the polls.
+        if (ev.status !== 'running' && ev.status !== 'waiting') workMayBeAvailable = true;
         const quiet = options.quiet?.(ev) === true;
         const targets = new Set(ev.submissions);
         if (options.alsoTo !== undefined) targets.add(options.alsoTo);
