@@ -1,0 +1,17 @@
+/**
+ * Smoke test of the throughput benchmark harness on a tiny DAG (2 layers × 3): the farm and
+ * nix-store both build it, every derivation is recorded once by the coordinator, and the ratio
+ * and dispatch percentiles are numbers. No timing assertions.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatFarmBench, runFarmBench } from '../src/index.js';
+
+test('the farm-vs-nix benchmark harness builds a tiny DAG both ways and reports a ratio', { timeout: 180_000 }, async () => {
+  const r = await runFarmBench({ layers: 2, width: 3, agents: 2, maxJobs: 1 });
+  assert.equal(r.derivations, 6);
+  assert.equal(r.builds, 6);
+  assert.ok(Number.isFinite(r.ratio) && r.ratio > 0);
+  assert.ok(Number.isFinite(r.dispatchP50Ms) && Number.isFinite(r.dispatchP99Ms));
+  assert.match(formatFarmBench(r), /ratio farm \/ nix/);
+});
