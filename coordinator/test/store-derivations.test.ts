@@ -16,7 +16,7 @@ import {
 } from '@farm/nix';
 import type { LmdbFarmStore } from '../src/index.js';
 import { chunked, infoFor, narOf, readAll, snapshot, withStore } from './store-fixtures.js';
-import { readVectorJson } from './vectors.js';
+import { readVectorJson } from '@farm/testkit';
 
 interface Vector {
   drvPath: string;

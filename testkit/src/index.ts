@@ -2,3 +2,4 @@ export * from './temp-dir.js';
 export * from './ports.js';
 export * from './nats-server.js';
 export * from './farm-process.js';
+export * from './vectors.js';

@@ -2,10 +2,8 @@
  * `farm agent --config FILE`: the build agent daemon for a build host.
  */
 import { Command, Option } from 'clipanion';
-import { isFarmError } from '@farm/common';
 import { compileAgentConfig, startAgent } from '@farm/agent';
-import { readJsonConfig, withOverrides } from '../daemons/config-file.js';
-import { untilSignal } from '../daemons/until-signal.js';
+import { runDaemon } from '../daemons/run-daemon.js';
 
 export class AgentCommand extends Command {
   static override paths = [['agent']];
@@ -34,23 +32,13 @@ export class AgentCommand extends Command {
   nats = Option.String('--nats', { description: 'overrides nats.servers (comma-separated URLs)' });
 
   async execute(): Promise<number> {
-    const signalled = untilSignal();
-    let running;
-    try {
-      const base = this.config === undefined ? {} : readJsonConfig(this.config);
-      const input = withOverrides(base, {
-        name: this.name,
-        stateDir: this.stateDir,
-        coordinator: this.coordinator,
-        nats: this.nats === undefined ? undefined : { servers: this.nats.split(',') },
-      });
-      running = await startAgent(compileAgentConfig(input, this.config ?? 'command line'));
-    } catch (e) {
-      this.context.stderr.write(`farm agent: ${isFarmError(e) ? e.message : String((e as Error).stack ?? e)}\n`);
-      return 1;
-    }
-    await signalled;
-    await running.close();
-    return 0;
+    return runDaemon({
+      label: 'farm agent',
+      configFile: this.config,
+      overrides: { name: this.name, stateDir: this.stateDir, coordinator: this.coordinator, nats: this.nats },
+      compile: compileAgentConfig,
+      start: (config) => startAgent(config),
+      stderr: this.context.stderr,
+    });
   }
 }

@@ -2,10 +2,8 @@
  * `farm coordinator --config FILE`: the coordinator daemon, for real deployments.
  */
 import { Command, Option } from 'clipanion';
-import { isFarmError } from '@farm/common';
 import { compileCoordinatorConfig, startCoordinator } from '@farm/coordinator';
-import { readJsonConfig, withOverrides } from '../daemons/config-file.js';
-import { untilSignal } from '../daemons/until-signal.js';
+import { runDaemon } from '../daemons/run-daemon.js';
 
 export class CoordinatorCommand extends Command {
   static override paths = [['coordinator']];
@@ -34,23 +32,13 @@ export class CoordinatorCommand extends Command {
   nats = Option.String('--nats', { description: 'overrides nats.servers (comma-separated URLs)' });
 
   async execute(): Promise<number> {
-    const signalled = untilSignal();
-    let running;
-    try {
-      const base = this.config === undefined ? {} : readJsonConfig(this.config);
-      const input = withOverrides(base, {
-        stateDir: this.stateDir,
-        listen: this.listen,
-        nats: this.nats === undefined ? undefined : { servers: this.nats.split(',') },
-      });
-      const config = compileCoordinatorConfig(input, this.config ?? 'command line');
-      running = await startCoordinator(config);
-    } catch (e) {
-      this.context.stderr.write(`farm coordinator: ${isFarmError(e) ? e.message : String((e as Error).stack ?? e)}\n`);
-      return 1;
-    }
-    await signalled;
-    await running.close();
-    return 0;
+    return runDaemon({
+      label: 'farm coordinator',
+      configFile: this.config,
+      overrides: { stateDir: this.stateDir, listen: this.listen, nats: this.nats },
+      compile: compileCoordinatorConfig,
+      start: (config) => startCoordinator(config),
+      stderr: this.context.stderr,
+    });
   }
 }
