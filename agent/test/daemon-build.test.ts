@@ -154,10 +154,10 @@ test('a builder that does not create its output is OUTPUT_MISSING', async () => 
 
 test('an upload refused as a stale lease is reported as TRANSFER_ERROR', async () => {
   const { assignment, jobId } = assignmentOf(scriptDrv('echo hi > $out'), [], { epoch: '4' });
-  // The fake hands the assignment out as epoch 4 and then learns of a newer epoch.
+  // AddPath refuses the upload as stale while heartbeats keep renewing the lease: a heartbeat
+  // revoke would race the upload and turn the result into CANCELLED instead.
+  h.fake.refuseUploadsAsStale.add(jobId);
   h.fake.assign(assignment);
-  await h.fake.until('the lease handed out', () => h.fake.currentEpoch.get(jobId) === '4');
-  h.fake.currentEpoch.set(jobId, '5');
   const { result } = await h.fake.waitForResult(jobId, '4');
   assert.equal(result.status, 'BUILD_STATUS_TRANSFER_ERROR');
   assert.match(result.message, /stale lease/);
