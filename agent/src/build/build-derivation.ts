@@ -13,7 +13,7 @@
  *   derivation's fault) from infrastructure failures (retryable).
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { FarmError, systemClock } from '@farm/common';
 import { derivationType, NixFormatError, type Derivation } from '@farm/nix';
@@ -33,19 +33,16 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
   const clock = hooks.clock ?? systemClock;
   const startTime = clock.now();
   const fixedOutput = checkRequest(request);
-  const bwrap = request.bwrapPath ?? findOnPath('bwrap');
+  const bwrap = request.bwrapPath ?? bwrapOnPath();
   const sandboxPaths = resolveSandboxPaths(request.sandboxPaths);
   const tail = new LogTail(request.logTailLines ?? DEFAULT_LOG_TAIL_LINES);
 
   mkdirSync(request.workDir, { recursive: true });
   const scratch = mkdtempSync(join(request.workDir, 'build-'));
   try {
-    const dirs = { store: join(scratch, 'store'), build: join(scratch, 'build'), etc: join(scratch, 'etc') };
+    const dirs = { store: join(scratch, 'store'), build: join(scratch, 'build') };
     for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o700 });
-    const etcFiles = { passwd: join(dirs.etc, 'passwd'), group: join(dirs.etc, 'group'), hosts: join(dirs.etc, 'hosts') };
-    writeFileSync(etcFiles.passwd, etcPasswd());
-    writeFileSync(etcFiles.group, etcGroup());
-    writeFileSync(etcFiles.hosts, etcHosts());
+    const etcFiles = sharedEtcFiles(request.workDir);
 
     const { env, files } = makeBuildEnv({
       drvEnv: request.drv.env,
@@ -152,6 +149,37 @@ function checkRequest(r: BuildRequest): boolean {
     if (k.includes('\0') || v.includes('\0') || k.includes('=')) throw new FarmError('INVALID_ARGUMENT', `environment variable '${k}' of '${r.drvPath}' cannot be passed to a process`);
   }
   return type === 'fixed-output';
+}
+
+/**
+ * /etc/passwd, /etc/group and /etc/hosts for every sandbox of one work dir: the same bytes for
+ * each build and bound read-only, so they are written once (and again only if someone removed
+ * them) instead of three files per build.
+ */
+function sharedEtcFiles(workDir: string): { passwd: string; group: string; hosts: string } {
+  const dir = join(workDir, 'sandbox-etc');
+  const files = { passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
+  if (!existsSync(files.hosts)) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // Written under temporary names and renamed, so a build never binds a half-written file.
+    const tmp = `.${process.pid}-${randomBytes(4).toString('hex')}`;
+    for (const [file, contents] of [
+      [files.passwd, etcPasswd()],
+      [files.group, etcGroup()],
+      [files.hosts, etcHosts()],
+    ] as const) {
+      writeFileSync(file + tmp, contents, { mode: 0o644 });
+      renameSync(file + tmp, file);
+    }
+  }
+  return files;
+}
+
+/** bwrap's path, looked up on PATH once per process rather than once per build. */
+let bwrapPath: string | undefined;
+function bwrapOnPath(): string {
+  bwrapPath ??= findOnPath('bwrap');
+  return bwrapPath;
 }
 
 function findOnPath(program: string): string {

@@ -23,6 +23,7 @@ import type { NarFetcher, UploadRequest } from '../transfer/nar-transfer.js';
 import { viewAssignment, type AssignmentView } from './assignment.js';
 import type { HeldLease } from './lease-table.js';
 import { referenceOrder } from './output-order.js';
+import { PhaseTimer } from './phase-timer.js';
 import { buildResultMessage, wireStatusOf, type AttemptOutcome, type WireBuildStatus } from './result-message.js';
 
 export interface AttemptDeps {
@@ -62,13 +63,15 @@ export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Outp
   });
 
   let outcome: AttemptOutcome;
+  const phases = new PhaseTimer();
   try {
-    outcome = await attempt(deps, assignment, signal, logs, startMs);
+    outcome = await attempt(deps, assignment, signal, logs, startMs, phases);
   } catch (e) {
     log.error({ err: e }, 'attempt failed unexpectedly');
     outcome = { status: 'BUILD_STATUS_SANDBOX_ERROR', message: `agent error: ${(e as Error).message}`, outputs: [], logTail: [], startMs, stopMs: deps.clock.now() };
   }
   await logs.finish();
+  phases.mark('logs');
 
   const stop = held.stop;
   if (stop !== undefined && stop.reason !== 'revoked') {
@@ -81,11 +84,12 @@ export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Outp
   const result = buildResultMessage(deps.agentId, { jobId: held.jobId, epoch: held.epoch }, outcome);
   const published = await publishResult(deps, held, encodeMessage('BuildResult', result as Record<string, unknown>), log);
   if (!published) return { reported: false, why: 'shutdown before the result was published' };
-  log.info({ status: outcome.status, ms: outcome.stopMs - outcome.startMs }, outcome.message === '' ? 'build finished' : outcome.message);
+  phases.mark('result');
+  log.info({ status: outcome.status, ms: outcome.stopMs - outcome.startMs, phases: phases.get() }, outcome.message === '' ? 'build finished' : outcome.message);
   return { reported: true, status: outcome.status };
 }
 
-async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal: AbortSignal, logs: LogPublisher, startMs: number): Promise<AttemptOutcome> {
+async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal: AbortSignal, logs: LogPublisher, startMs: number, phases: PhaseTimer): Promise<AttemptOutcome> {
   const done = (status: WireBuildStatus, message: string, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
     status,
     message,
@@ -108,6 +112,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
     if (signal.aborted) return done('BUILD_STATUS_CANCELLED', `build of '${view.drvPath}' was stopped while fetching its inputs`);
     return done('BUILD_STATUS_TRANSFER_ERROR', `cannot fetch the inputs of '${view.drvPath}': ${(e as Error).message}`);
   }
+  phases.mark('fetch');
 
   let built: BuildResult;
   try {
@@ -132,6 +137,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
     const status = isFarmError(e, 'INVALID_ARGUMENT') ? 'BUILD_STATUS_FAILED' : 'BUILD_STATUS_SANDBOX_ERROR';
     return done(status, (e as Error).message);
   }
+  phases.mark('build');
   const tail = { logTail: built.logTail };
   if (built.status !== 'built') return done(wireStatusOf(built.status), built.message, tail);
 
@@ -148,6 +154,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
     }
     infos.push(info);
   }
+  phases.mark('upload');
   return done('BUILD_STATUS_BUILT', '', { ...tail, outputs: infos });
 }
 

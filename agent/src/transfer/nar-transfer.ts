@@ -76,7 +76,9 @@ export class NarTransfer {
     try {
       const header = { info: req.info, ...(req.lease === undefined ? {} : { lease: req.lease }) };
       await writeOrWait(call, { header }, response);
-      const nar = narChunks(req.localPath, { chunkSize: MAX_NAR_CHUNK });
+      // Chunks no larger than the NAR: most outputs are small, and a 1 MiB buffer per upload
+      // is garbage the agent then spends its time collecting.
+      const nar = narChunks(req.localPath, { chunkSize: Math.min(MAX_NAR_CHUNK, Math.max(1, Number(req.info.narSize ?? 0)) || MAX_NAR_CHUNK) });
       let step = nar.next();
       for (; step.done !== true; step = nar.next()) {
         req.signal?.throwIfAborted();

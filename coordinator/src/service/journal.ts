@@ -93,9 +93,11 @@ export class Journal {
     }
     for (const sub of dirty) subRows.set(sub.row.id, { ...sub.row });
     const batch = { events: rows, jobs: [...jobRows.values()], submissions: [...subRows.values()], builds: options.builds ?? [] };
-    const committed = this.chain.then(() => this.state.commit(batch));
+    // Commits are issued at once (the state commits them in order, several per fsync); only
+    // publishing waits for the ones before, so listeners see events in commit order.
+    const committed = this.state.commit(batch);
     // The chain itself never rejects, so one failed commit does not poison the ones after it.
-    this.chain = committed.then(
+    this.chain = this.chain.then(() => committed).then(
       () => this.publish(rows, touchedJobs, workMayBeAvailable),
       (e: unknown) => this.logger.error({ err: e }, 'committing coordinator state failed'),
     );

@@ -63,6 +63,7 @@ const ZEROS = Buffer.alloc(8);
 const SLASH = Buffer.from('/');
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const DEFAULT_CHUNK = 1024 * 1024;
+const INITIAL_CHUNK = 64 * 1024;
 
 export class NarDumpCursor {
   private out: Buffer;
@@ -88,7 +89,9 @@ export class NarDumpCursor {
     this.reuseBuffer = options.reuseBuffer ?? false;
     this.entryName = options.entryName;
     this.hashing = options.hash ?? true;
-    this.out = Buffer.allocUnsafe(this.chunkSize);
+    // Start small and grow to chunkSize while the NAR keeps filling the buffer: most store paths
+    // are tiny, and a 1 MiB buffer per dump is garbage a busy agent then spends its time on.
+    this.out = Buffer.allocUnsafe(Math.min(this.chunkSize, INITIAL_CHUNK));
   }
 
   /** The next chunk of NAR bytes, or null once the whole NAR has been produced. */
@@ -104,7 +107,10 @@ export class NarDumpCursor {
     const chunk = this.out.subarray(0, this.pos);
     if (this.hashing) this.hasher.update(chunk);
     this.size += chunk.length;
-    if (!this.reuseBuffer) this.out = Buffer.allocUnsafe(this.chunkSize);
+    const more = !(this.finished && this.pending === null);
+    const size = this.pos === this.out.length ? Math.min(this.chunkSize, this.out.length * 4) : this.out.length;
+    // A fresh (or larger) buffer for the next chunk, never one after the last.
+    if (more && (!this.reuseBuffer || size !== this.out.length)) this.out = Buffer.allocUnsafe(size);
     this.pos = 0;
     return chunk;
   }

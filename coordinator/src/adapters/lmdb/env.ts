@@ -4,7 +4,8 @@
  * one write transaction can span all of them and a restart reopens them all consistently.
  *
  * Commits are synchronous to disk (overlappingSync off): when a write's promise resolves, the
- * data survives a process kill or power loss.
+ * data survives a process kill or power loss. Concurrent writes share a commit (see
+ * `transaction`).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -26,6 +27,11 @@ export interface LmdbEnv<Names extends string> {
   /**
    * Runs `action` in one write transaction across all databases: all of its writes commit
    * durably, or (if it throws) none do. Resolves after the commit.
+   *
+   * Group commit: actions requested while a commit is under way share the next transaction
+   * and fsync, run in the order they were requested (each sees the writes of those before it),
+   * each in a nested transaction of its own so that one that throws rolls back alone. The action
+   * runs later than the call, on the event loop; it must be synchronous.
    */
   transaction<T>(action: () => T): Promise<T>;
   close(): Promise<void>;
@@ -49,13 +55,17 @@ export function openLmdbEnv<Names extends string>(options: LmdbEnvOptions<Names>
   return {
     root,
     dbs,
-    // lmdb-js's async transaction() commits whatever was written before a throw; the sync form
-    // is abortable, which is the all-or-nothing every caller here relies on. It holds the write
-    // lock only for the callback and one fsync; the callbacks are small and never await.
-    transaction: async (action) => root.transactionSync(action),
+    // lmdb-js queues async transaction callbacks and runs every callback queued meanwhile in one
+    // write transaction, committed (and fsynced) on its writer thread: many commits per fsync,
+    // none of them blocking the event loop. childTransaction gives each callback its own nested
+    // transaction, so a throw rolls back that callback's writes only (plain transaction() would
+    // keep whatever it wrote before throwing). Measured on the 400-job benchmark, synchronous
+    // commits were a quarter of the coordinator's busy time.
+    transaction: <T>(action: () => T) => root.childTransaction(action) as Promise<T>,
     close: async () => {
       if (closed) return;
       closed = true;
+      await root.committed;
       await root.close();
     },
   };
