@@ -1,6 +1,8 @@
 /**
  * The farm store's everyday behaviour on real LMDB files: add, query, closure, missing,
  * hash-part lookup, NAR read-back, reopen, dedup by NAR hash, no-op re-adds and concurrent adds.
+ * Small NARs are inline in LMDB by default; tests about nar/ files open with inlineNarMax 0
+ * (store-inline.test.ts covers the inline kind).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,14 +64,20 @@ test('state survives close and reopen', async () => {
 });
 
 test('two paths with identical NAR content share one write-once NAR file', async () => {
-  await withStore(async (store) => {
-    const nar = await narOf('same bytes');
-    await store.addPath(infoFor(fakePath('one'), nar), chunked(nar));
-    await store.addPath(infoFor(fakePath('two'), nar), chunked(nar));
-    assert.equal((await readdir(store.layout.narDir)).length, 1);
-    assert.equal(await store.narFile(fakePath('one')), await store.narFile(fakePath('two')));
-    assert.deepEqual(await readAll(await store.narStream(fakePath('two'))), nar);
-  });
+  await withStore(
+    async (store) => {
+      const nar = await narOf('same bytes');
+      await store.addPath(infoFor(fakePath('one'), nar), chunked(nar));
+      await store.addPath(infoFor(fakePath('two'), nar), chunked(nar));
+      assert.equal((await readdir(store.layout.narDir)).length, 1);
+      const file = await store.narFile(fakePath('one'));
+      assert.ok(file !== undefined && file.startsWith(store.layout.narDir));
+      assert.equal(await store.narFile(fakePath('two')), file);
+      assert.deepEqual(store.inventory().inlineNars, []);
+      assert.deepEqual(await readAll(await store.narStream(fakePath('two'))), nar);
+    },
+    { inlineNarMax: 0 },
+  );
 });
 
 test('adding a valid path again is a no-op that still drains the input', async () => {
@@ -108,6 +116,7 @@ test('a NAR read from a ByteSource stops at its end (protocol streams)', async (
 
 test('concurrent adds of the same path and of the same NAR are safe', async () => {
   await withStore(async (store) => {
+    // Far above the inline threshold: a NAR file.
     const nar = await narOf({ big: 'z'.repeat(3_000_000) });
     const p = fakePath('racy');
     const q = fakePath('racy-twin');

@@ -1,7 +1,8 @@
 /**
  * Crash safety with a real process kill: a child process uploads into the store and is killed
- * with SIGKILL, mid-NAR or right after an acknowledged add. Reopening must show no half NAR, no
- * record without its file, no temp leftovers — and every acknowledged path intact.
+ * with SIGKILL, mid-NAR or right after an acknowledged add (of a NAR file, and of a small NAR
+ * inline in LMDB). Reopening must show no half NAR, no record without its NAR, no temp
+ * leftovers — and every acknowledged path intact.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,7 +85,7 @@ test('SIGKILL mid-upload leaves no visible half NAR; an acknowledged add survive
       assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'crash leftovers are removed at open');
       assert.deepEqual(await readdir(join(dir, 'nar')), [], 'no NAR file from the killed upload');
       assert.equal(await store.isValidPath(path), false);
-      assert.deepEqual(store.inventory(), { pathInfos: [], hashParts: [], derivations: [] });
+      assert.deepEqual(store.inventory(), { pathInfos: [], hashParts: [], derivations: [], inlineNars: [] });
     } finally {
       await store.close();
     }
@@ -92,11 +93,25 @@ test('SIGKILL mid-upload leaves no visible half NAR; an acknowledged add survive
     const done = await runChildUntil([dir, narFile, path, String(nar.length + 1)], 'ADDED true', cwd);
     children.push(done);
     await kill(done);
+    // A small NAR, stored inline in LMDB (no file): acknowledged means committed too.
+    const smallFile = join(work, 'small.nar');
+    const small = await narOf('small and inline\n');
+    await writeFile(smallFile, small);
+    const smallPath = fakePath('crashy-small');
+    const doneSmall = await runChildUntil([dir, smallFile, smallPath, String(small.length + 1)], 'ADDED true', cwd);
+    children.push(doneSmall);
+    await kill(doneSmall);
     store = await openFarmStore({ dir });
     try {
       assert.equal(await store.isValidPath(path), true, 'an acknowledged add survives the kill');
       assert.ok((await readAll(await store.narStream(path))).equals(nar));
-      for (const p of store.inventory().pathInfos) await store.narFile(p); // every record has its file
+      assert.equal(await store.isValidPath(smallPath), true, 'an acknowledged inline add survives the kill');
+      assert.equal(await store.narFile(smallPath), undefined, 'the small NAR is inline');
+      assert.ok((await readAll(await store.narStream(smallPath))).equals(small));
+      // Every record has its NAR (inline or a file), complete.
+      for (const p of store.inventory().pathInfos) {
+        assert.equal(BigInt((await readAll(await store.narStream(p))).length), (await store.getPathInfo(p))!.narSize, p);
+      }
       // And the store keeps working after the crash.
       const more = await narOf('after the crash');
       assert.deepEqual(await store.addPath(infoFor(fakePath('after'), more), chunked(more)), { added: true });

@@ -3,11 +3,12 @@
  * NARs made by the nix library's writer from real files, fake input-addressed store paths, and
  * a snapshot of the whole state (LMDB keys and both directories) to prove refusals change nothing.
  */
+import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumpNarToBuffer, makeStorePath, sha256, type PathInfo } from '@farm/nix';
-import { openFarmStore, type LmdbFarmStore, type OpenFarmStoreOptions } from '../src/index.js';
+import { openFarmStore, type LmdbFarmStore, type NarSource, type OpenFarmStoreOptions } from '../src/index.js';
 
 export async function withStore<T>(fn: (store: LmdbFarmStore, dir: string) => Promise<T>, options: Omit<OpenFarmStoreOptions, 'dir'> = {}): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'farm-store-'));
@@ -70,6 +71,14 @@ export async function snapshot(store: LmdbFarmStore): Promise<StoreSnapshot> {
     narFiles: (await readdir(store.layout.narDir)).sort(),
     tmpFiles: (await readdir(store.layout.tmpDir)).sort(),
   };
+}
+
+/** `store.addPath(info, nar)` is refused with `message` and the whole state is as before. */
+export async function assertRefusedUnchanged(store: LmdbFarmStore, info: PathInfo, nar: NarSource, message: RegExp): Promise<void> {
+  const before = await snapshot(store);
+  await assert.rejects(store.addPath(info, nar), message);
+  assert.deepEqual(await snapshot(store), before, `state changed after refusing ${info.path}`);
+  assert.equal(await store.isValidPath(info.path), false);
 }
 
 export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {

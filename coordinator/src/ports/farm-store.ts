@@ -56,8 +56,6 @@ export interface FarmStore {
   addPath(info: PathInfo, nar: NarSource): Promise<AddResult>;
   /** The NAR of a valid path (NOT_FOUND otherwise). */
   narStream(path: string): Promise<Readable>;
-  /** Absolute file name of the NAR of a valid path (NOT_FOUND otherwise). */
-  narFile(path: string): Promise<string>;
 
   /**
    * Verifies a `.drv` (drv path and output paths recomputed; input derivations and sources must

@@ -6,13 +6,17 @@
  * | `pathInfos`   | full store path               | PathInfoRecord (msgpack)                  |
  * | `hashParts`   | 32-char nix32 hash part       | full store path (msgpack string)          |
  * | `derivations` | full `.drv` store path        | the ATerm bytes (binary)                  |
+ * | `inlineNars`  | narHash, nix32 (52 chars)     | the whole NAR (binary), for small NARs    |
  *
  * PathInfoRecord holds the PathInfo fields with the NAR hash as `sha256:<nix32>` text and the
  * u64 fields (narSize, registrationTime) as msgpack integers decoded to bigint (lmdb's msgpackr
  * writes a bigint as uint64 and we always convert back with BigInt(), so neither precision nor
- * type is lost whatever width it chose). A record exists only for a path whose NAR file
- * `nar/<narHash nix32>.nar` was durably in place before the commit; records are written in the
- * same transaction as their `hashParts` entry (and `derivations` entry for a `.drv`).
+ * type is lost whatever width it chose). A record exists only for a path whose NAR is either
+ * inline (`inlineNars[narHash]`, written in the same transaction as the record, or already there)
+ * or a file `nar/<narHash nix32>.nar` durably in place before the commit. Records are written in
+ * the same transaction as their `hashParts` entry (and `derivations` entry for a `.drv`).
+ * `inlineNars` entries are shared by every path with that NAR (dedup by NAR hash, like the files)
+ * and, like the files, never rewritten.
  *
  * `v` is the record version, so a later layout change can migrate old records explicitly.
  */
@@ -22,6 +26,7 @@ export const STORE_DATABASES = {
   pathInfos: 'msgpack',
   hashParts: 'msgpack',
   derivations: 'binary',
+  inlineNars: 'binary',
 } as const;
 
 export type StoreDatabaseName = keyof typeof STORE_DATABASES;

@@ -4,16 +4,16 @@
  * - drv path and every statically known output path recomputed (verifyDerivation, with input
  *   derivations resolved from the store) — all mismatches are reported, not just the first;
  * - the PathInfo Nix would register: text content address, references = inputSrcs ∪ inputDrvs,
- *   NAR = the single-file NAR of the ATerm, produced by the nix lib's NAR writer.
+ *   NAR = the single-file NAR of the ATerm, built in memory by the nix lib (regularFileNar, the
+ *   same bytes `nix-store --dump` gives for the .drv file; no scratch file).
  */
-import { writeFile } from 'node:fs/promises';
 import { FarmError } from '@farm/common';
 import {
   derivationReferences,
-  dumpNarToBuffer,
   NixFormatError,
   parseDerivation,
   parseStorePath,
+  regularFileNar,
   sha256,
   sortedBytewise,
   verifyDerivation,
@@ -54,18 +54,13 @@ export async function verifyDerivationUpload(drvPath: string, upload: ParsedDeri
   throw new NixFormatError('DERIVATION_MISMATCH', `${drvPath}: derivation does not match its paths: ${list}`, { field: mismatches[0]!.field });
 }
 
-/** The `.drv`'s NAR (written via `scratchFile`, which the caller removes) and its PathInfo. */
-export async function derivationNar(
-  drvPath: string,
-  upload: ParsedDerivationUpload,
-  scratchFile: string,
-): Promise<{ nar: Uint8Array; info: PathInfo }> {
-  await writeFile(scratchFile, upload.bytes, { mode: 0o444 });
-  const { nar, narHash, narSize } = dumpNarToBuffer(scratchFile);
+/** The `.drv`'s NAR (a single non-executable file holding the ATerm) and its PathInfo. */
+export function derivationNar(drvPath: string, upload: ParsedDerivationUpload): { nar: Buffer; info: PathInfo } {
+  const nar = regularFileNar(upload.bytes);
   const info: PathInfo = {
     path: drvPath,
-    narHash,
-    narSize: BigInt(narSize),
+    narHash: sha256(nar),
+    narSize: BigInt(nar.length),
     references: upload.references,
     registrationTime: 0n,
     ultimate: false,

@@ -1,11 +1,13 @@
 /**
- * Streams one uploaded NAR into a temp file while the nix library's NAR reader parses and hashes
- * it, so that only a well-formed NAR whose every byte was seen can ever be renamed into place.
+ * Reads one uploaded NAR into a sink — a temp file or memory — while the nix library's NAR
+ * reader parses and hashes it, so that only a well-formed NAR whose every byte was seen can ever
+ * be stored (renamed into nar/, or written inline into LMDB).
  *
- * Invariants: memory stays bounded (raw bytes are buffered up to FLUSH_BYTES and written before
- * the reader is allowed to continue — every visitor callback awaits the flush); the temp file is
- * fsynced before this returns, so a later link + LMDB commit never points at unwritten data;
- * the reader stops at maxNarSize before reading further. The caller owns (and removes) the file.
+ * Invariants: memory stays bounded (a file sink buffers raw bytes up to FLUSH_BYTES and writes
+ * them before the reader is allowed to continue — every visitor callback awaits the flush; a
+ * memory sink is only used for NARs declared small); a file sink's temp file is fsynced before
+ * this returns, so a later link + LMDB commit never points at unwritten data; the reader stops at
+ * maxNarSize before reading further. The caller owns (and removes) a temp file.
  */
 import { createHash, type Hash as NodeHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -23,6 +25,16 @@ export interface IngestedNar {
   readonly contentHash: Hash | undefined;
 }
 
+/** Where the raw NAR bytes go while they are parsed. */
+export interface NarSink {
+  /** Keeps `bytes` (a view the reader may reuse: the sink copies). */
+  push(bytes: Uint8Array): void;
+  /** Writes out buffered bytes when enough have piled up; the reader waits for the promise. */
+  maybeFlush(): Promise<void> | undefined;
+  /** Called once the NAR is complete: every pushed byte is then durable (file) or held (memory). */
+  finish(): Promise<void>;
+}
+
 function isByteSource(nar: NarSource): nar is ByteSource {
   return typeof (nar as ByteSource).readExactly === 'function';
 }
@@ -32,40 +44,43 @@ function toSource(nar: NarSource): { source: ByteSource; requireEnd: boolean } {
   return isByteSource(nar) ? { source: nar, requireEnd: false } : { source: new StreamSource(nar, 'NAR_TRUNCATED'), requireEnd: true };
 }
 
-export async function ingestNar(nar: NarSource, tmpFile: string, maxNarSize: number, expected: ExpectedContent | undefined): Promise<IngestedNar> {
+export async function ingestNar(nar: NarSource, sink: NarSink, maxNarSize: number, expected: ExpectedContent | undefined): Promise<IngestedNar> {
   const { source, requireEnd } = toSource(nar);
+  const content = expected === undefined ? undefined : new ContentHasher(expected);
+  const visitor: NarVisitor = {
+    directory: (depth) => {
+      content?.notSingleFile(depth, 'directory');
+      return sink.maybeFlush();
+    },
+    symlink: (depth) => {
+      content?.notSingleFile(depth, 'symlink');
+      return sink.maybeFlush();
+    },
+    file: () => sink.maybeFlush(),
+    contents: (chunk) => {
+      content?.file(chunk);
+      return sink.maybeFlush();
+    },
+    fileEnd: () => sink.maybeFlush(),
+    directoryEnd: () => sink.maybeFlush(),
+  };
+  const result = await readNar(source, visitor, {
+    limits: { maxNarSize },
+    requireEnd,
+    onRaw: (bytes) => {
+      sink.push(bytes);
+      content?.raw(bytes);
+    },
+  });
+  await sink.finish();
+  return { narHash: result.narHash, narSize: result.narSize, contentHash: content?.digest(result.narHash) };
+}
+
+/** ingestNar into a new temp file (created exclusively, read-only, fsynced, closed on return). */
+export async function ingestNarToFile(nar: NarSource, tmpFile: string, maxNarSize: number, expected: ExpectedContent | undefined): Promise<IngestedNar> {
   const fh = await open(tmpFile, 'wx', 0o444);
   try {
-    const sink = new FileSink(fh);
-    const content = expected === undefined ? undefined : new ContentHasher(expected);
-    const visitor: NarVisitor = {
-      directory: (depth) => {
-        content?.notSingleFile(depth, 'directory');
-        return sink.maybeFlush();
-      },
-      symlink: (depth) => {
-        content?.notSingleFile(depth, 'symlink');
-        return sink.maybeFlush();
-      },
-      file: () => sink.maybeFlush(),
-      contents: (chunk) => {
-        content?.file(chunk);
-        return sink.maybeFlush();
-      },
-      fileEnd: () => sink.maybeFlush(),
-      directoryEnd: () => sink.maybeFlush(),
-    };
-    const result = await readNar(source, visitor, {
-      limits: { maxNarSize },
-      requireEnd,
-      onRaw: (bytes) => {
-        sink.push(bytes);
-        content?.raw(bytes);
-      },
-    });
-    await sink.flush();
-    await fh.sync();
-    return { narHash: result.narHash, narSize: result.narSize, contentHash: content?.digest(result.narHash) };
+    return await ingestNar(nar, new FileSink(fh), maxNarSize, expected);
   } finally {
     await fh.close();
   }
@@ -82,7 +97,7 @@ export async function drainNar(nar: NarSource): Promise<void> {
   }
 }
 
-class FileSink {
+class FileSink implements NarSink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   constructor(private readonly fh: FileHandle) {}
@@ -97,12 +112,52 @@ class FileSink {
     return this.pendingBytes >= FLUSH_BYTES ? this.flush() : undefined;
   }
 
-  async flush(): Promise<void> {
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.fh.sync();
+  }
+
+  private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
     const data = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     await this.fh.write(data);
+  }
+}
+
+/**
+ * Holds the NAR in one buffer sized for the declared narSize, so a NAR of the declared size is
+ * copied exactly once. The reader checks maxNarSize (= the declared size) before every contents
+ * or name it reads, but not before the last few keyword tokens, so a NAR slightly longer than
+ * declared can arrive; the buffer then grows and the size check refuses the upload.
+ */
+export class MemorySink implements NarSink {
+  private buf: Buffer;
+  private size = 0;
+  constructor(expectedSize: number) {
+    this.buf = Buffer.allocUnsafe(expectedSize);
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.size + bytes.length > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + bytes.length));
+      this.buf.copy(grown, 0, 0, this.size);
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.size);
+    this.size += bytes.length;
+  }
+
+  maybeFlush(): undefined {
+    return undefined;
+  }
+
+  async finish(): Promise<void> {}
+
+  /** The NAR received (a view of the sink's buffer, exactly the bytes pushed). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.size);
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * On-disk layout of a farm store state directory:
- *   store.mdb, store.mdb-lock   LMDB (see ../lmdb/schema.ts)
- *   nar/<narHash nix32>.nar      one file per distinct NAR, read-only, never rewritten
+ *   store.mdb, store.mdb-lock   LMDB (see ../lmdb/schema.ts); small NARs live inline in it
+ *   nar/<narHash nix32>.nar      one file per distinct NAR above the inline threshold, read-only,
+ *                                never rewritten
  *   tmp/                          uploads in progress; anything here at open is a crash leftover
  *
  * A NAR file reaches nar/ only by link(2) from a complete, verified, fsynced temp file, so nar/
  * never holds a partial NAR. link fails with EEXIST instead of replacing, which makes the
- * write-once rule atomic even between concurrent uploads of the same NAR.
- */
+ * write-once rule atomic even between concurrent uploads of the same NAR. NARs at or below the
+ * store's `inlineNarMax` never touch the disk outside LMDB (see lmdb-farm-store.ts). */
 import { link, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hash } from '@farm/nix';

@@ -1,22 +1,29 @@
 /**
  * FarmStore over LMDB + a directory of write-once NAR files (layout.ts, ../lmdb/schema.ts).
+ * NARs up to `inlineNarMax` bytes (most `.drv`s and small outputs) are kept inline in LMDB
+ * instead: no temp file, no fsync of a file and a directory, one commit for NAR and record.
  *
  * Upload protocol (addPath), in this order, so that a refusal or a crash at any step leaves no
  * visible trace: static checks (path, limits, content address) → already valid? drain, no-op →
- * references valid → NAR streamed into tmp/ while parsed and hashed → narSize, narHash and
- * content hash compared with the info → fsync → link into nar/ (never replacing) → one LMDB
- * transaction writes the path info and its hash-part index. A crash before the commit leaves at
- * most a temp file (removed at open) or a complete, verified NAR file no record points to yet
- * (reused by the next upload of the same NAR); never a record without its file.
+ * references valid → NAR read while parsed and hashed, into memory (declared narSize ≤
+ * inlineNarMax) or into a temp file in tmp/ → narSize, narHash and content hash compared with the
+ * info → for a file: fsync, link into nar/ (never replacing) → one LMDB transaction writes the
+ * inline NAR (unless that NAR is already there), the path info and its hash-part index.
  *
- * Concurrent uploads of the same path each stream to their own temp file; the first commit wins
- * and the others find the path valid inside their transaction and report `added: false`.
+ * Invariant: a record exists only for a path whose NAR is either inline, committed in the same
+ * transaction (or before), or a file durably in place before the commit. A crash before the
+ * commit leaves at most a temp file (removed at open) or a complete, verified NAR file no record
+ * points to yet (reused by the next upload of the same NAR); never a record without its NAR.
+ * Both kinds are deduplicated by NAR hash: paths with the same NAR share one entry or one file.
+ *
+ * Concurrent uploads of the same path each read their own copy; the first commit wins and the
+ * others find the path valid inside their transaction and report `added: false`.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { FarmError, silentLogger, systemClock, type Clock, type Logger } from '@farm/common';
 import {
   isNixFormatError,
@@ -33,9 +40,9 @@ import { DEFAULT_FARM_STORE_LIMITS, type AddResult, type FarmStore, type FarmSto
 import { openLmdbEnv, type LmdbEnv } from '../lmdb/env.js';
 import { pathInfoToRecord, recordToPathInfo, STORE_DATABASES, type PathInfoRecord, type StoreDatabaseName } from '../lmdb/schema.js';
 import { derivationNar, parseDerivationUpload, verifyDerivationUpload } from './derivation-upload.js';
-import { drainNar, ingestNar } from './ingest-nar.js';
+import { drainNar, ingestNar, ingestNarToFile, MemorySink, type IngestedNar } from './ingest-nar.js';
 import { narFileName, placeOnce, prepareLayout, storeLayout, type StoreLayout } from './layout.js';
-import { checkPathInfo } from './path-checks.js';
+import { checkPathInfo, type CheckedPathInfo } from './path-checks.js';
 
 export interface OpenFarmStoreOptions {
   /** State directory; created if missing. */
@@ -43,15 +50,26 @@ export interface OpenFarmStoreOptions {
   readonly logger?: Logger;
   readonly limits?: Partial<FarmStoreLimits>;
   readonly clock?: Clock;
+  /**
+   * NARs of at most this many bytes are stored inline in LMDB rather than as files in nar/
+   * (default 64 KiB; 0 = never). Changing it between opens is safe: reads look in both places.
+   */
+  readonly inlineNarMax?: number;
 }
 
+export const DEFAULT_INLINE_NAR_MAX = 64 * 1024;
+
 export async function openFarmStore(options: OpenFarmStoreOptions): Promise<LmdbFarmStore> {
+  const inlineNarMax = options.inlineNarMax ?? DEFAULT_INLINE_NAR_MAX;
+  if (!Number.isSafeInteger(inlineNarMax) || inlineNarMax < 0) {
+    throw new FarmError('INVALID_ARGUMENT', `inlineNarMax must be a non-negative integer number of bytes, got ${inlineNarMax}`);
+  }
   const layout = storeLayout(options.dir);
   const logger = options.logger ?? silentLogger();
   const removed = await prepareLayout(layout);
   if (removed > 0) logger.warn({ removed, dir: layout.tmpDir }, 'removed unfinished uploads left by a crash');
   const env = openLmdbEnv({ file: layout.dbFile, databases: STORE_DATABASES });
-  return new LmdbFarmStore(layout, env, { ...DEFAULT_FARM_STORE_LIMITS, ...options.limits }, options.clock ?? systemClock, logger);
+  return new LmdbFarmStore(layout, env, { ...DEFAULT_FARM_STORE_LIMITS, ...options.limits }, options.clock ?? systemClock, logger, inlineNarMax);
 }
 
 /** Entries (about 200 bytes each) before the derivation-hash memo starts over. */
@@ -67,6 +85,7 @@ export class LmdbFarmStore implements FarmStore {
     readonly limits: FarmStoreLimits,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    readonly inlineNarMax: number = DEFAULT_INLINE_NAR_MAX,
   ) {}
 
   private get dbs() {
@@ -142,52 +161,70 @@ export class LmdbFarmStore implements FarmStore {
     }
     this.assertReferencesValid(info.path, checked.references);
 
-    const tmp = join(this.layout.tmpDir, `${randomUUID()}.nar`);
-    try {
-      const declared = Number(info.narSize);
-      let ingested;
+    // Small NARs go to memory and then into the commit; the rest to a file placed before it.
+    let inline: Buffer | undefined;
+    if (this.inlineNarMax > 0 && info.narSize <= BigInt(this.inlineNarMax)) {
+      const sink = new MemorySink(Number(info.narSize));
+      await this.receive(info, checked, () => ingestNar(nar, sink, Number(info.narSize), checked.expectedContent));
+      inline = sink.bytes();
+    } else {
+      const tmp = join(this.layout.tmpDir, `${randomUUID()}.nar`);
       try {
-        ingested = await ingestNar(nar, tmp, declared, checked.expectedContent);
-      } catch (e) {
-        if (isNixFormatError(e, 'NAR_TOO_LARGE') && /exceed the limit/.test(e.message)) {
-          throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR size mismatch: expected ${declared} bytes, the NAR is longer`, { expected: String(declared) }, { cause: e });
-        }
-        throw e;
+        await this.receive(info, checked, () => ingestNarToFile(nar, tmp, Number(info.narSize), checked.expectedContent));
+        await placeOnce(tmp, narFileName(this.layout, info.narHash), this.layout.narDir);
+      } finally {
+        await rm(tmp, { force: true });
       }
-      if (ingested.narSize !== declared) {
-        throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR size mismatch: expected ${declared} bytes, got ${ingested.narSize}`, {
-          expected: String(declared),
-          actual: String(ingested.narSize),
-        });
-      }
-      if (!ingested.narHash.equals(info.narHash)) {
-        const expected = info.narHash.toPrefixed('nix32');
-        const actual = ingested.narHash.toPrefixed('nix32');
-        throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR hash mismatch: expected ${expected}, got ${actual}`, { expected, actual });
-      }
-      const want = checked.expectedContent;
-      if (want !== undefined && (ingested.contentHash === undefined || !ingested.contentHash.equals(want.hash))) {
-        throw new FarmError(
-          'INVALID_ARGUMENT',
-          `${info.path}: content does not match its content address '${info.ca ?? ''}': got ${ingested.contentHash?.toPrefixed('nix32') ?? 'nothing'}`,
-        );
-      }
-      await placeOnce(tmp, narFileName(this.layout, info.narHash), this.layout.narDir);
-    } finally {
-      await rm(tmp, { force: true });
     }
 
     const stored: PathInfo = { ...info, references: checked.references, registrationTime: BigInt(Math.floor(this.clock.now() / 1000)) };
+    const narKey = info.narHash.nix32;
     const added = await this.env.transaction(() => {
       if (this.valid(info.path)) return false;
       this.assertReferencesValid(info.path, checked.references);
+      if (inline !== undefined && !this.dbs.inlineNars.doesExist(narKey)) this.dbs.inlineNars.put(narKey, inline);
       this.dbs.pathInfos.put(info.path, pathInfoToRecord(stored));
       this.dbs.hashParts.put(parseStorePath(info.path).hashPart, info.path);
       extra?.();
       return true;
     });
-    if (added) this.logger.debug({ path: info.path, narSize: info.narSize.toString() }, 'path added');
+    if (added) this.logger.debug({ path: info.path, narSize: info.narSize.toString(), inline: inline !== undefined }, 'path added');
     return { added };
+  }
+
+  /**
+   * Runs `ingest` (the NAR read into a sink, limited to the declared narSize) and compares what
+   * it saw with the info: size, hash, content address. Throws INVALID_ARGUMENT naming the mismatch.
+   */
+  private async receive(info: PathInfo, checked: CheckedPathInfo, ingest: () => Promise<IngestedNar>): Promise<void> {
+    const declared = Number(info.narSize);
+    let ingested: IngestedNar;
+    try {
+      ingested = await ingest();
+    } catch (e) {
+      if (isNixFormatError(e, 'NAR_TOO_LARGE') && /exceed the limit/.test(e.message)) {
+        throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR size mismatch: expected ${declared} bytes, the NAR is longer`, { expected: String(declared) }, { cause: e });
+      }
+      throw e;
+    }
+    if (ingested.narSize !== declared) {
+      throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR size mismatch: expected ${declared} bytes, got ${ingested.narSize}`, {
+        expected: String(declared),
+        actual: String(ingested.narSize),
+      });
+    }
+    if (!ingested.narHash.equals(info.narHash)) {
+      const expected = info.narHash.toPrefixed('nix32');
+      const actual = ingested.narHash.toPrefixed('nix32');
+      throw new FarmError('INVALID_ARGUMENT', `${info.path}: NAR hash mismatch: expected ${expected}, got ${actual}`, { expected, actual });
+    }
+    const want = checked.expectedContent;
+    if (want !== undefined && (ingested.contentHash === undefined || !ingested.contentHash.equals(want.hash))) {
+      throw new FarmError(
+        'INVALID_ARGUMENT',
+        `${info.path}: content does not match its content address '${info.ca ?? ''}': got ${ingested.contentHash?.toPrefixed('nix32') ?? 'nothing'}`,
+      );
+    }
   }
 
   private assertReferencesValid(path: string, references: readonly string[]): void {
@@ -198,9 +235,19 @@ export class LmdbFarmStore implements FarmStore {
     }
   }
 
-  async narFile(path: string): Promise<string> {
+  private requireInfo(path: string): PathInfo {
     const info = this.info(path);
     if (info === undefined) throw new FarmError('NOT_FOUND', `${path} is not valid in the farm store`, { path });
+    return info;
+  }
+
+  /** The inline NAR of `info`, if it is stored inline (a copy: lmdb's get returns a fresh buffer). */
+  private inlineNar(info: PathInfo): Buffer | undefined {
+    return this.dbs.inlineNars.get(info.narHash.nix32) as Buffer | undefined;
+  }
+
+  /** The NAR file of `info`, checked to exist (INTERNAL if a record lost its NAR). */
+  private async existingNarFile(path: string, info: PathInfo): Promise<string> {
     const file = narFileName(this.layout, info.narHash);
     try {
       await access(file);
@@ -210,8 +257,27 @@ export class LmdbFarmStore implements FarmStore {
     return file;
   }
 
+  /**
+   * Absolute file name of the NAR of a valid path, or undefined when that NAR is stored inline
+   * (NOT_FOUND for a path that is not valid). Not part of the FarmStore port: for tests and admin.
+   */
+  async narFile(path: string): Promise<string | undefined> {
+    const info = this.requireInfo(path);
+    if (this.dbs.inlineNars.doesExist(info.narHash.nix32)) return undefined;
+    return this.existingNarFile(path, info);
+  }
+
   async narStream(path: string): Promise<Readable> {
-    return createReadStream(await this.narFile(path));
+    const info = this.requireInfo(path);
+    const inline = this.inlineNar(info);
+    if (inline !== undefined) return Readable.from([inline], { objectMode: false });
+    return createReadStream(await this.existingNarFile(path, info));
+  }
+
+  /** The whole NAR of a valid path in memory (for small NARs: `.drv`s read back as ATerms). */
+  private async narBytes(path: string): Promise<Uint8Array> {
+    const info = this.requireInfo(path);
+    return this.inlineNar(info) ?? (await readFile(await this.existingNarFile(path, info)));
   }
 
   async addDerivation(drvPath: string, aterm: Uint8Array | string): Promise<AddResult> {
@@ -228,15 +294,12 @@ export class LmdbFarmStore implements FarmStore {
     // uploads: without it every upload re-hashed its whole input closure (quadratic on deep DAGs).
     if (this.drvHashMemo.size > MAX_DRV_HASH_MEMO) this.drvHashMemo.clear();
     await verifyDerivationUpload(drvPath, upload, (p) => this.readInputDerivation(p), this.drvHashMemo);
-    const scratch = join(this.layout.tmpDir, `${randomUUID()}.drv`);
-    try {
-      const { nar, info } = await derivationNar(drvPath, upload, scratch);
-      return await this.addPathWith(info, new StreamSource(nar, 'NAR_TRUNCATED'), () => {
-        this.dbs.derivations.put(drvPath, Buffer.from(upload.bytes));
-      });
-    } finally {
-      await rm(scratch, { force: true });
-    }
+    // The NAR is built in memory and still goes through addPath's reader and checks (cheap for
+    // a .drv, and the text content address is verified against the bytes actually stored).
+    const { nar, info } = derivationNar(drvPath, upload);
+    return this.addPathWith(info, new StreamSource(nar, 'NAR_TRUNCATED'), () => {
+      this.dbs.derivations.put(drvPath, Buffer.from(upload.bytes));
+    });
   }
 
   async getDerivationAterm(drvPath: string): Promise<Uint8Array | undefined> {
@@ -245,7 +308,7 @@ export class LmdbFarmStore implements FarmStore {
     if (!drvPath.endsWith('.drv') || !this.valid(drvPath)) return undefined;
     // A .drv uploaded with addPath (as `nix copy` does): its NAR is a single file, the ATerm.
     const chunks: Uint8Array[] = [];
-    await parseNarBytes(await readFile(await this.narFile(drvPath)), { contents: (c) => void chunks.push(Buffer.from(c)) });
+    await parseNarBytes(await this.narBytes(drvPath), { contents: (c) => void chunks.push(Buffer.from(c)) });
     return Buffer.concat(chunks);
   }
 
@@ -261,9 +324,14 @@ export class LmdbFarmStore implements FarmStore {
   }
 
   /** Every key of every database, sorted (for admin tools and tests comparing whole states). */
-  inventory(): { pathInfos: string[]; hashParts: string[]; derivations: string[] } {
+  inventory(): { pathInfos: string[]; hashParts: string[]; derivations: string[]; inlineNars: string[] } {
     const keys = (db: { getKeys(): Iterable<unknown> }) => sortedBytewise([...db.getKeys()].map(String));
-    return { pathInfos: keys(this.dbs.pathInfos), hashParts: keys(this.dbs.hashParts), derivations: keys(this.dbs.derivations) };
+    return {
+      pathInfos: keys(this.dbs.pathInfos),
+      hashParts: keys(this.dbs.hashParts),
+      derivations: keys(this.dbs.derivations),
+      inlineNars: keys(this.dbs.inlineNars),
+    };
   }
 
   async close(): Promise<void> {
