@@ -100,11 +100,29 @@ test('LeaseTable: renewal by heartbeat send time, fencing after leaseMs, revocat
   t.stopAll('closing', 'bye');
   assert.equal(a.stop?.reason, 'revoked');
   let freed = false;
-  void t.nextRemoval().then(() => (freed = true));
+  void t.nextRelease().then(() => (freed = true));
   t.remove(a);
   t.remove(b);
   assert.equal(t.size, 0);
   return new Promise<void>((r) => setImmediate(r)).then(() => assert.equal(freed, true));
+});
+
+test('LeaseTable: a lease whose sandbox is done keeps its lease but frees its build slot', async () => {
+  const t = new LeaseTable();
+  const a = t.add('a', '1', 0);
+  const b = t.add('b', '1', 0);
+  assert.equal(t.building, 2);
+  let woken = 0;
+  void t.nextRelease().then(() => woken++);
+  t.releaseSlot(a);
+  t.releaseSlot(a); // idempotent
+  assert.equal(t.building, 1);
+  assert.equal(t.size, 2, 'the lease is still held (and renewed) while it uploads');
+  assert.deepEqual(t.leases().map((l) => l.jobId), ['a', 'b']);
+  await new Promise<void>((r) => setImmediate(r));
+  assert.equal(woken, 1, 'a freed slot wakes the work loop');
+  t.remove(b);
+  assert.equal(t.building, 0);
 });
 
 test('natsRequest: error headers become FarmErrors with their code; no responder is UNAVAILABLE', async () => {

@@ -219,3 +219,17 @@ test('a new submission restarts a failed job (no failure cache yet) and its depe
   assert.equal(statusOf(again.events, 'user'), 'waiting');
   assert.deepEqual(drain(s, 'x'), ['flaky', 'user']);
 });
+
+test('an agent may hold up to twice its maxJobs leases: maxJobs building, the rest finishing', () => {
+  const { s } = setup();
+  s.registerAgent('x', { ...x86, maxJobs: 1 });
+  s.submit({ roots: ['a1', 'a2', 'a3'] }, graphOf(node('a1'), node('a2'), node('a3')), () => false);
+  const first = s.requestWork('x', 1).assignments;
+  assert.equal(first.length, 1);
+  // Its sandbox is done (the agent reports a free build slot while it uploads): one more.
+  const second = s.requestWork('x', 1).assignments;
+  assert.equal(second.length, 1);
+  assert.equal(s.requestWork('x', 1).assignments.length, 0, 'never more than 2 × maxJobs leases');
+  s.complete(first[0]!.jobId, 'x', first[0]!.epoch, { kind: 'built' });
+  assert.equal(s.requestWork('x', 1).assignments.length, 1);
+});

@@ -130,8 +130,15 @@ export class AgentSession {
     this.control?.unsubscribe();
   }
 
+  /**
+   * Build slots free now. A lease whose sandbox has exited no longer takes a slot (its outputs
+   * are uploading and its result being reported), so the next build overlaps that tail; at most
+   * maxJobs such finishing leases are held on top of maxJobs building ones, the same bound the
+   * coordinator enforces.
+   */
   private get freeSlots(): number {
-    return Math.max(0, this.o.capabilities.maxJobs - this.leases.size);
+    const maxJobs = this.o.capabilities.maxJobs;
+    return Math.max(0, Math.min(maxJobs - this.leases.building, 2 * maxJobs - this.leases.size));
   }
 
   private async register(): Promise<void> {
@@ -232,7 +239,7 @@ export class AgentSession {
     while (!this.shutdown.signal.aborted) {
       const free = this.freeSlots;
       if (free === 0) {
-        await this.untilShutdown(this.leases.nextRemoval()).catch(() => undefined);
+        await this.untilShutdown(this.leases.nextRelease()).catch(() => undefined);
         continue;
       }
       let reply: WorkReply__Output;
@@ -275,7 +282,7 @@ export class AgentSession {
     const held = this.leases.add(a.lease.jobId, a.lease.epoch, this.o.clock.now());
     this.log.info({ jobId: held.jobId, epoch: held.epoch, drvPath: a.drvPath, inputs: a.inputs.length }, 'assignment received');
     const deps: AttemptDeps = { ...this.o.attempts, agentId: this.agentIdValue, shutdown: this.shutdown.signal, clock: this.o.clock, logger: this.log };
-    const p: Promise<unknown> = runAttempt(deps, a, held)
+    const p: Promise<unknown> = runAttempt(deps, a, held, () => this.leases.releaseSlot(held))
       .catch((e: unknown) => this.log.error({ err: e, jobId: held.jobId }, 'attempt crashed'))
       .finally(() => {
         this.leases.remove(held);

@@ -22,6 +22,12 @@ export interface HeldLease {
   readonly jobId: string;
   readonly epoch: string;
   renewedAt: number;
+  /**
+   * Whether the attempt still occupies a build slot: true from the assignment until its
+   * sandbox has exited. Uploading the outputs and reporting the result happen outside the slot,
+   * so the next build can start meanwhile (see releaseSlot).
+   */
+  building: boolean;
   readonly controller: AbortController;
   stop?: { readonly reason: StopReason; readonly detail: string };
 }
@@ -44,19 +50,38 @@ export class LeaseTable {
   add(jobId: string, epoch: string, now: number): HeldLease {
     const key = keyOf(jobId, epoch);
     if (this.held.has(key)) throw new Error(`lease ${key} is already held`);
-    const lease: HeldLease = { jobId, epoch, renewedAt: now, controller: new AbortController() };
+    const lease: HeldLease = { jobId, epoch, renewedAt: now, building: true, controller: new AbortController() };
     this.held.set(key, lease);
     return lease;
   }
 
-  remove(lease: HeldLease): void {
-    if (this.held.get(keyOf(lease.jobId, lease.epoch)) === lease) this.held.delete(keyOf(lease.jobId, lease.epoch));
-    for (const w of this.waiters.splice(0)) w();
+  /** Leases whose attempts occupy a build slot. */
+  get building(): number {
+    let n = 0;
+    for (const l of this.held.values()) if (l.building) n++;
+    return n;
   }
 
-  /** Resolves the next time a lease is removed (a slot frees up). */
-  nextRemoval(): Promise<void> {
+  /** The attempt's sandbox is done: its build slot is free although the lease is still held. */
+  releaseSlot(lease: HeldLease): void {
+    if (!lease.building) return;
+    lease.building = false;
+    this.wake();
+  }
+
+  remove(lease: HeldLease): void {
+    lease.building = false;
+    if (this.held.get(keyOf(lease.jobId, lease.epoch)) === lease) this.held.delete(keyOf(lease.jobId, lease.epoch));
+    this.wake();
+  }
+
+  /** Resolves the next time a build slot frees up or a lease is removed. */
+  nextRelease(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** The leases as the heartbeat lists them; stopped ones are no longer claimed. */

@@ -46,7 +46,11 @@ export interface AttemptDeps {
 /** What happened, for the caller's logs and tests. */
 export type AttemptReport = { readonly reported: true; readonly status: WireBuildStatus } | { readonly reported: false; readonly why: string };
 
-export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease): Promise<AttemptReport> {
+/**
+ * `releaseSlot` is called once the sandbox is done (or the attempt ended before building), so
+ * the session can start the next build while this one uploads and reports.
+ */
+export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease, releaseSlot: () => void = () => {}): Promise<AttemptReport> {
   const log = deps.logger.child({ jobId: held.jobId, epoch: held.epoch, drvPath: assignment.drvPath });
   const startMs = deps.clock.now();
   const signal = held.controller.signal;
@@ -65,11 +69,12 @@ export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Outp
   let outcome: AttemptOutcome;
   const phases = new PhaseTimer();
   try {
-    outcome = await attempt(deps, assignment, signal, logs, startMs, phases);
+    outcome = await attempt(deps, assignment, signal, logs, startMs, phases, releaseSlot);
   } catch (e) {
     log.error({ err: e }, 'attempt failed unexpectedly');
     outcome = { status: 'BUILD_STATUS_SANDBOX_ERROR', message: `agent error: ${(e as Error).message}`, outputs: [], logTail: [], startMs, stopMs: deps.clock.now() };
   }
+  releaseSlot();
   await logs.finish();
   phases.mark('logs');
 
@@ -89,7 +94,7 @@ export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Outp
   return { reported: true, status: outcome.status };
 }
 
-async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal: AbortSignal, logs: LogPublisher, startMs: number, phases: PhaseTimer): Promise<AttemptOutcome> {
+async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal: AbortSignal, logs: LogPublisher, startMs: number, phases: PhaseTimer, releaseSlot: () => void): Promise<AttemptOutcome> {
   const done = (status: WireBuildStatus, message: string, extra: Partial<AttemptOutcome> = {}): AttemptOutcome => ({
     status,
     message,
@@ -138,6 +143,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
     return done(status, (e as Error).message);
   }
   phases.mark('build');
+  releaseSlot();
   const tail = { logTail: built.logTail };
   if (built.status !== 'built') return done(wireStatusOf(built.status), built.message, tail);
 

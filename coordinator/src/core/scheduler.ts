@@ -171,7 +171,10 @@ export class Scheduler {
     const events: SchedulerEvent[] = [];
     if (agent === undefined || agent.draining) return { assignments, events };
     const now = this.clock.now();
-    const slots = Math.min(freeSlots, agent.caps.maxJobs - agent.running.size);
+    // freeSlots counts the agent's free build slots; a lease whose build is done but whose
+    // outputs are still uploading does not take one, so an agent may hold up to maxJobs such
+    // finishing leases on top of maxJobs building ones (pipelining), and never more.
+    const slots = Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size);
     while (assignments.length < slots) {
       const best = this.bestHeadFor(agent);
       if (best === undefined) break;
