@@ -66,6 +66,7 @@ test('viewAssignment: Maps in bytewise key order, 0 limits as none', () => {
     timeoutMs: '0',
     maxSilentMs: '5000',
     maxLogBytes: '0',
+    inputNars: [],
   };
   const v = viewAssignment(a);
   assert.deepEqual([...v.drv.env.keys()], ['B', 'a', 'b']);

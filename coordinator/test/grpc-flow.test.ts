@@ -92,6 +92,7 @@ test('upload, submit, watch, build with a fake agent, resubmit, share', { timeou
       logTail: Buffer.alloc(0),
       startMs: '0',
       stopMs: '0',
+      outputNars: [],
     });
     assert.equal(again.accepted, true);
 

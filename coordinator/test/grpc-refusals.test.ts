@@ -130,7 +130,7 @@ test('the agent API refuses malformed messages with FarmErrors instead of crashi
     await rejectsWith(s.requestWork({ agentId: 'ghost', freeSlots: 1, waitMs: '0' }, new AbortController().signal), 'NOT_FOUND', /register again/);
     await registerAgent(s, 'ok');
     await rejectsWith(s.requestWork({ agentId: 'ok', freeSlots: 1, waitMs: '-1' }, new AbortController().signal), 'INVALID_ARGUMENT', /waitMs/);
-    const res = { lease: { jobId: '0'.repeat(32), epoch: '1' }, agentId: 'ok', status: 'BUILD_STATUS_BUILT' as const, message: '', outputs: [], logTail: Buffer.alloc(0), startMs: '0', stopMs: '0' };
+    const res = { lease: { jobId: '0'.repeat(32), epoch: '1' }, agentId: 'ok', status: 'BUILD_STATUS_BUILT' as const, message: '', outputs: [], logTail: Buffer.alloc(0), startMs: '0', stopMs: '0', outputNars: [] };
     await rejectsWith(s.applyResult({ ...res, lease: null }), 'INVALID_ARGUMENT', /no lease/);
     await rejectsWith(s.applyResult({ ...res, status: 'BUILD_STATUS_UNSPECIFIED' }), 'INVALID_ARGUMENT', /not a known build status/);
     assert.deepEqual(await s.applyResult(res), { accepted: false, reason: `unknown job ${'0'.repeat(32)}` });

@@ -387,6 +387,7 @@ export function result(agentId: string, a: Assignment__Output, status: BuildResu
     logTail: Buffer.from(logTail),
     startMs: '0',
     stopMs: '0',
+    outputNars: [],
   };
 }
 

@@ -34,6 +34,11 @@ export interface AgentConfig {
   /** Extra host paths in every sandbox (`PATH`, `TARGET=SOURCE`, `PATH?` optional). */
   readonly sandboxPaths: readonly string[];
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Send small outputs' NARs with the build result instead of AddPath uploads (default true;
+   * see INLINE_NAR_MAX in @farm/proto). Off: every output is uploaded with AddPath.
+   */
+  readonly inlineOutputs: boolean;
 }
 
 const nonEmpty = z.string().min(1, 'must not be empty');
@@ -56,6 +61,7 @@ function agentConfigSchema() {
       mandatoryFeatures: z.array(nonEmpty).default([]),
       sandboxPaths: z.array(nonEmpty).default([]),
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      inlineOutputs: z.boolean().default(true),
     })
     .strict();
 }
@@ -78,6 +84,7 @@ export function compileAgentConfig(input: unknown, source = 'agent config'): Age
     mandatoryFeatures: c.mandatoryFeatures,
     sandboxPaths: c.sandboxPaths,
     logLevel: c.logLevel,
+    inlineOutputs: c.inlineOutputs,
   };
 }
 

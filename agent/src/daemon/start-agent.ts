@@ -81,6 +81,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
         workDir,
         sandboxPaths: config.sandboxPaths,
         cores: config.cores,
+        inlineOutputs: config.inlineOutputs,
       },
     });
   } catch (e) {

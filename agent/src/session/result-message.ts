@@ -32,6 +32,8 @@ export interface AttemptOutcome {
   readonly logTail: readonly string[];
   readonly startMs: number;
   readonly stopMs: number;
+  /** The outputs' NARs when they ride with the result instead of AddPath uploads. */
+  readonly outputNars?: readonly { readonly path: string; readonly nar: Uint8Array }[];
 }
 
 export function buildResultMessage(agentId: string, lease: { jobId: string; epoch: string }, o: AttemptOutcome): BuildResultMessage {
@@ -44,5 +46,6 @@ export function buildResultMessage(agentId: string, lease: { jobId: string; epoc
     logTail: Buffer.from(o.logTail.join('\n'), 'utf8'),
     startMs: String(Math.max(0, Math.trunc(o.startMs))),
     stopMs: String(Math.max(0, Math.trunc(o.stopMs))),
+    outputNars: (o.outputNars ?? []).map((n) => ({ path: n.path, nar: n.nar })),
   };
 }

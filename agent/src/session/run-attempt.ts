@@ -12,9 +12,9 @@
  * (an infrastructure failure the coordinator retries).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFarmError, type Clock, type Logger } from '@farm/common';
-import { classifyOutput, renderContentAddress, sortedBytewise, type BasicDerivation } from '@farm/nix';
-import { encodeMessage, resultMessageId, SUBJECTS, type Assignment__Output, type PathInfo } from '@farm/proto';
+import { FarmError, isFarmError, type Clock, type Logger } from '@farm/common';
+import { classifyOutput, dumpNarToBuffer, renderContentAddress, sortedBytewise, type BasicDerivation } from '@farm/nix';
+import { encodeMessage, INLINE_NAR_MAX, INLINE_NARS_BUDGET, resultMessageId, SUBJECTS, type Assignment__Output, type PathInfo } from '@farm/proto';
 import { buildDerivation } from '../build/build-derivation.js';
 import type { BuildHooks, BuildRequest, BuildResult, BuiltOutput } from '../build/types.js';
 import { LogPublisher, type JsPublish } from '../logs/log-publisher.js';
@@ -35,6 +35,8 @@ export interface AttemptDeps {
   readonly workDir: string;
   readonly sandboxPaths: readonly string[];
   readonly cores: number;
+  /** Small outputs ride with the result instead of AddPath (default true). */
+  readonly inlineOutputs?: boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Aborted when the agent shuts down: publishing stops retrying. */
@@ -112,7 +114,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
   }
 
   try {
-    await deps.store.fetchMissing(assignment.inputs, deps.getNar, signal);
+    await deps.store.fetchMissing(assignment.inputs, withInlineNars(assignment, deps.getNar), signal);
   } catch (e) {
     if (signal.aborted) return done('BUILD_STATUS_CANCELLED', `build of '${view.drvPath}' was stopped while fetching its inputs`);
     return done('BUILD_STATUS_TRANSFER_ERROR', `cannot fetch the inputs of '${view.drvPath}': ${(e as Error).message}`);
@@ -150,6 +152,13 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
   const order = referenceOrder(view.drvPath, built.outputs);
   if (!order.ok) return done('BUILD_STATUS_FAILED', order.message, tail);
   const infos: PathInfo[] = [];
+  const inline = deps.inlineOutputs === false ? undefined : inlineOutputNars(order.order, (p) => deps.store.localPath(p));
+  if (inline !== undefined) {
+    // Small outputs ride with the result (no AddPath calls); the coordinator verifies them.
+    phases.mark('upload');
+    const outputs = order.order.map((o) => pathInfoOf(view.drvPath, view.drv, o));
+    return done('BUILD_STATUS_BUILT', '', { ...tail, outputs, outputNars: inline });
+  }
   for (const o of order.order) {
     const info = pathInfoOf(view.drvPath, view.drv, o);
     try {
@@ -162,6 +171,37 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
   }
   phases.mark('upload');
   return done('BUILD_STATUS_BUILT', '', { ...tail, outputs: infos });
+}
+
+/** A NarFetcher that serves the assignment's inline input NARs and asks `getNar` for the rest. */
+function withInlineNars(assignment: Assignment__Output, getNar: NarFetcher): NarFetcher {
+  const inline = new Map((assignment.inputNars ?? []).map((n) => [n.path, n.nar] as const));
+  if (inline.size === 0) return getNar;
+  return (path, signal) => {
+    const nar = inline.get(path);
+    if (nar === undefined) return getNar(path, signal);
+    inline.delete(path); // served once; the store verifies it against the input's PathInfo
+    return (async function* () {
+      yield nar;
+    })();
+  };
+}
+
+/**
+ * The outputs' NARs, when all of them are small enough to ride with the result (each at most
+ * INLINE_NAR_MAX, INLINE_NARS_BUDGET in all), in reference order; undefined otherwise. Each NAR
+ * is dumped again and must still match what the build hashed (the tree must not have changed).
+ */
+function inlineOutputNars(outputs: readonly BuiltOutput[], localPath: (path: string) => string): { path: string; nar: Uint8Array }[] | undefined {
+  const total = outputs.reduce((n, o) => n + o.narSize, 0);
+  if (total > INLINE_NARS_BUDGET || outputs.some((o) => o.narSize > INLINE_NAR_MAX)) return undefined;
+  return outputs.map((o) => {
+    const dumped = dumpNarToBuffer(localPath(o.path));
+    if (!dumped.narHash.equals(o.narHash) || dumped.narSize !== o.narSize) {
+      throw new FarmError('FAILED_PRECONDITION', `${o.path} changed on disk since it was built`);
+    }
+    return { path: o.path, nar: dumped.nar };
+  });
 }
 
 /** The PathInfo an output is uploaded and reported with. */

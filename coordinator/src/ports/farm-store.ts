@@ -56,6 +56,8 @@ export interface FarmStore {
   addPath(info: PathInfo, nar: NarSource): Promise<AddResult>;
   /** The NAR of a valid path (NOT_FOUND otherwise). */
   narStream(path: string): Promise<Readable>;
+  /** The NAR of a valid path when the store holds it inline (small); undefined otherwise. */
+  inlineNarOf(path: string): Promise<Uint8Array | undefined>;
 
   /**
    * Verifies a `.drv` (drv path and output paths recomputed; input derivations and sources must

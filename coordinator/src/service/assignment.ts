@@ -7,7 +7,7 @@
  */
 import { FarmError } from '@farm/common';
 import { closureOf, resolveBasicDerivation, sortedBytewise, type PathInfo } from '@farm/nix';
-import type { Assignment } from '@farm/proto';
+import { INLINE_NAR_MAX, INLINE_NARS_BUDGET, type Assignment } from '@farm/proto';
 import type { FarmStore } from '../ports/farm-store.js';
 import { basicDerivationToProto, pathInfoToProto } from './convert.js';
 
@@ -15,6 +15,23 @@ export interface AssignmentLimits {
   readonly timeoutMs: number;
   readonly maxSilentMs: number;
   readonly maxLogBytes: number;
+  /** NAR bytes of inputs carried inline (default INLINE_NARS_BUDGET; 0 = none). */
+  readonly inlineBudget?: number;
+}
+
+/** Small inputs' NARs (held inline by the store), in `order`, within `budget` bytes. */
+async function inlineInputNars(store: FarmStore, order: readonly string[], infos: ReadonlyMap<string, PathInfo>, budget: number): Promise<{ path: string; nar: Uint8Array }[]> {
+  const out: { path: string; nar: Uint8Array }[] = [];
+  let left = budget;
+  for (const path of order) {
+    const size = Number(infos.get(path)?.narSize ?? Infinity);
+    if (size > INLINE_NAR_MAX || size > left) continue;
+    const nar = await store.inlineNarOf(path);
+    if (nar === undefined) continue;
+    out.push({ path, nar });
+    left -= nar.length;
+  }
+  return out;
 }
 
 export interface AssignmentLease {
@@ -51,6 +68,10 @@ export async function buildAssignment(store: FarmStore, drvPath: string, lease: 
   const references = new Map([...infos].map(([p, i]) => [p, i.references] as const));
   const basic = resolveBasicDerivation(drv, { inputOutputPaths, references });
   const inputs = sortedBytewise(closureOf(basic.inputSrcs, references));
+  // The outputs of the direct input derivations first: they were most likely built elsewhere
+  // just now, while older paths of the closure are more likely on the agent already.
+  const direct = [...inputOutputPaths.values()].flatMap((m) => [...m.values()]);
+  const inputNars = await inlineInputNars(store, [...new Set([...direct, ...inputs])], infos, limits.inlineBudget ?? INLINE_NARS_BUDGET);
   return {
     lease: { jobId: lease.jobId, epoch: lease.epoch },
     deadlineMs: lease.deadline,
@@ -60,5 +81,6 @@ export async function buildAssignment(store: FarmStore, drvPath: string, lease: 
     timeoutMs: limits.timeoutMs,
     maxSilentMs: limits.maxSilentMs,
     maxLogBytes: limits.maxLogBytes,
+    inputNars,
   };
 }

@@ -42,6 +42,7 @@ import type {
   WorkReply,
   WorkRequest__Output,
 } from '@farm/proto';
+import { INLINE_NARS_BUDGET, INLINE_NARS_REPLY_BUDGET } from '@farm/proto';
 import { Scheduler } from '../core/scheduler.js';
 import type { AssignmentOut, BuildOutcome, SchedulerEvent } from '../core/scheduler-types.js';
 import type { AgentApi, ApplyResultOutcome } from '../ports/agent-api.js';
@@ -257,7 +258,13 @@ export class FarmService implements AgentApi {
 
     let outcome: BuildOutcome;
     let recordMessage = message;
-    if (status === 'BUILD_STATUS_BUILT') {
+    // Outputs that rode along with the result: stored (verified like any upload) before the
+    // result is applied, under the lease just checked.
+    const inlineProblem = status === 'BUILD_STATUS_BUILT' ? await this.storeOutputNars(drv, result) : undefined;
+    if (inlineProblem !== undefined) {
+      recordMessage = inlineProblem;
+      outcome = { kind: 'infrastructure-failure', message: recordMessage };
+    } else if (status === 'BUILD_STATUS_BUILT') {
       const outputs = Object.values(await this.outputsOf(drv));
       const missing = await this.store.missing(outputs.filter((p) => p !== ''));
       if (missing.length > 0 || outputs.includes('')) {
@@ -474,6 +481,34 @@ export class FarmService implements AgentApi {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * Stores the NARs a result carries (BuildResult.output_nars), in the order sent (reference
+   * order), each checked against its PathInfo in `outputs` like an AddPath upload. Returns what
+   * was wrong, if anything: a bad inline NAR makes the result an infrastructure failure (the
+   * job is retried), never a crash.
+   */
+  private async storeOutputNars(drv: string, result: BuildResult__Output): Promise<string | undefined> {
+    const nars = result.outputNars ?? [];
+    if (nars.length === 0) return undefined;
+    try {
+      const total = nars.reduce((n, x) => n + (x.nar?.length ?? 0), 0);
+      if (total > INLINE_NARS_BUDGET) throw invalid(`the result carries ${total} bytes of output NARs, more than ${INLINE_NARS_BUDGET}`);
+      const outputs = Object.values(await this.outputsOf(drv));
+      for (const { path, nar } of nars) {
+        if (!outputs.includes(path)) throw invalid(`${path} is not an output of ${drv}`);
+        const info = pathInfoFromProto(result.outputs.find((o) => o.path === path));
+        await this.store.addPath(info, (async function* () {
+          yield nar;
+        })());
+      }
+      return undefined;
+    } catch (e) {
+      const err = asFarmError(e) as Error;
+      this.logger.warn({ err, drvPath: drv, agentId: result.agentId }, 'refused the output NARs carried by a result');
+      return `reported built, but its outputs could not be stored: ${err.message}`;
+    }
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new FarmError('UNAVAILABLE', 'the coordinator is shutting down');
   }
@@ -517,9 +552,14 @@ export class FarmService implements AgentApi {
     const committed = this.journal.record(events);
     const out: Assignment[] = [];
     const failures: SchedulerEvent[] = [];
+    // The reply's inline input NARs share one budget, so a reply stays below NATS's max payload.
+    let inlineLeft = INLINE_NARS_REPLY_BUDGET;
     for (const a of leased) {
       try {
-        out.push(await buildAssignment(this.store, a.drvPath, a, this.limitsFor(a.jobId)));
+        const inlineBudget = Math.min(INLINE_NARS_BUDGET, inlineLeft);
+        const assignment = await buildAssignment(this.store, a.drvPath, a, { ...this.limitsFor(a.jobId), inlineBudget });
+        for (const n of assignment.inputNars ?? []) inlineLeft -= (n.nar as Uint8Array).length;
+        out.push(assignment);
       } catch (e) {
         const message = `could not prepare the assignment: ${(asFarmError(e) as Error).message}`;
         this.logger.error({ err: e, jobId: a.jobId, drvPath: a.drvPath }, 'assignment failed');

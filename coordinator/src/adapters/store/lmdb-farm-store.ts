@@ -274,6 +274,11 @@ export class LmdbFarmStore implements FarmStore {
     return createReadStream(await this.existingNarFile(path, info));
   }
 
+  async inlineNarOf(path: string): Promise<Uint8Array | undefined> {
+    const info = this.info(path);
+    return info === undefined ? undefined : this.inlineNar(info);
+  }
+
   /** The whole NAR of a valid path in memory (for small NARs: `.drv`s read back as ATerms). */
   private async narBytes(path: string): Promise<Uint8Array> {
     const info = this.requireInfo(path);
