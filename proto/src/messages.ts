@@ -3,6 +3,8 @@
  * pass (permissive); `X__Output` is what a receiver gets (every field present, 64-bit integers
  * as decimal strings, enums as names, bytes as Buffer).
  */
+export type * from './generated/farm/v1/AddDerivationsRequest.js';
+export type * from './generated/farm/v1/AddDerivationsResponse.js';
 export type * from './generated/farm/v1/AddPathChunk.js';
 export type * from './generated/farm/v1/AddPathHeader.js';
 export type * from './generated/farm/v1/AddPathResponse.js';
@@ -17,12 +19,14 @@ export type * from './generated/farm/v1/BuildStatus.js';
 export type * from './generated/farm/v1/CancelRequest.js';
 export type * from './generated/farm/v1/CancelResponse.js';
 export type * from './generated/farm/v1/Capabilities.js';
+export type * from './generated/farm/v1/DerivationUpload.js';
 export type * from './generated/farm/v1/ErrorDetail.js';
 export type * from './generated/farm/v1/GetInfoRequest.js';
 export type * from './generated/farm/v1/GetInfoResponse.js';
 export type * from './generated/farm/v1/GetNarRequest.js';
 export type * from './generated/farm/v1/Heartbeat.js';
 export type * from './generated/farm/v1/HeartbeatAck.js';
+export type * from './generated/farm/v1/InlineNar.js';
 export type * from './generated/farm/v1/JobState.js';
 export type * from './generated/farm/v1/Lease.js';
 export type * from './generated/farm/v1/ListAgentsRequest.js';

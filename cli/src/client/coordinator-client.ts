@@ -17,6 +17,7 @@ import {
   type LogChunk__Output,
   type LogsRequest,
   type QueryMissingResponse__Output,
+  type AddDerivationsResponse__Output,
   type StatusResponse__Output,
   type SubmissionEvent__Output,
   type SubmitRequest,
@@ -78,6 +79,13 @@ export class FarmClient {
 
   listAgents(): Promise<ListAgentsResponse__Output> {
     return this.unary('ListAgents', (o, cb) => this.raw.listAgents({}, o, cb));
+  }
+
+  /** AddDerivations: the `.drv`s in the order given (dependencies first); one already-valid flag each. */
+  addDerivations(derivations: readonly { drvPath: string; aterm: Uint8Array }[]): Promise<boolean[]> {
+    return this.unary<AddDerivationsResponse__Output>('AddDerivations', (o, cb) => this.raw.addDerivations({ derivations: [...derivations] }, o, cb), this.submitDeadlineMs).then(
+      (r) => r.alreadyValid,
+    );
   }
 
   /**

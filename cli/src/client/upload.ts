@@ -17,9 +17,14 @@ export const QUERY_MISSING_BATCH = 10_000;
 /** AddPath calls in flight at once. */
 export const UPLOAD_CONCURRENCY = 8;
 
+/** Derivations per AddDerivations call: a few hundred KiB of ATerms per message. */
+export const DERIVATION_BATCH = 200;
+
 export interface UploadApi {
   queryMissing(paths: readonly string[]): Promise<string[]>;
   addPath(header: AddPathHeader, nar: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<AddPathResponse__Output>;
+  /** Many `.drv`s in one call, dependencies first; one already-valid flag per derivation. */
+  addDerivations?(derivations: readonly { drvPath: string; aterm: Uint8Array }[]): Promise<boolean[]>;
 }
 
 export type UploadEvent =
@@ -56,8 +61,52 @@ export async function uploadMissing(api: UploadApi, bundle: UploadBundle, onEven
   const toSend = bundle.items.filter((i) => missing.has(i.path));
   const totalBytes = toSend.reduce((n, i) => n + Number(i.narSize), 0);
   onEvent({ kind: 'missing', total: all.length, missing: toSend.length, bytes: totalBytes });
-  let doneBytes = 0;
-  const uploaded: string[] = [];
+  const progress = { doneBytes: 0, uploaded: [] as string[], count: toSend.length, totalBytes };
+  const batched = api.addDerivations === undefined ? [] : toSend.filter((i) => i.kind === 'drv' && i.aterm !== undefined);
+  // Sources first, one AddPath each (no source refers to a derivation); then the derivations in
+  // batches, which is where a large closure's paths are.
+  const batchedPaths = new Set(batched.map((i) => i.path));
+  await uploadEach(api, toSend.filter((i) => !batchedPaths.has(i.path)), missing, progress, onEvent);
+  if (batched.length > 0) await uploadDerivations(api, batched, progress, onEvent);
+  return { total: all.length, uploaded: progress.uploaded, bytes: progress.doneBytes };
+}
+
+interface Progress {
+  doneBytes: number;
+  readonly uploaded: string[];
+  readonly count: number;
+  readonly totalBytes: number;
+}
+
+function reportUploaded(item: BundleItem, alreadyValid: boolean, p: Progress, onEvent: (e: UploadEvent) => void): void {
+  p.doneBytes += Number(item.narSize);
+  p.uploaded.push(item.path);
+  onEvent({ kind: 'uploaded', path: item.path, index: p.uploaded.length, count: p.count, bytes: Number(item.narSize), doneBytes: p.doneBytes, totalBytes: p.totalBytes, alreadyValid });
+}
+
+/** The derivations in dependency order (Kahn), sent DERIVATION_BATCH at a time, one call after another. */
+async function uploadDerivations(api: UploadApi, drvs: readonly BundleItem[], p: Progress, onEvent: (e: UploadEvent) => void): Promise<void> {
+  const byPath = new Map(drvs.map((d) => [d.path, d]));
+  const pending = new Map(drvs.map((d) => [d.path, d.references.filter((r) => r !== d.path && byPath.has(r)).length]));
+  const dependents = new Map<string, string[]>();
+  for (const d of drvs) for (const r of d.references) if (r !== d.path && byPath.has(r)) (dependents.get(r) ?? dependents.set(r, []).get(r)!).push(d.path);
+  const order = drvs.filter((d) => pending.get(d.path) === 0);
+  for (let i = 0; i < order.length; i++) {
+    for (const dep of dependents.get(order[i]!.path) ?? []) {
+      const left = pending.get(dep)! - 1;
+      pending.set(dep, left);
+      if (left === 0) order.push(byPath.get(dep)!);
+    }
+  }
+  for (let i = 0; i < order.length; i += DERIVATION_BATCH) {
+    const batch = order.slice(i, i + DERIVATION_BATCH);
+    const valid = await api.addDerivations!(batch.map((d) => ({ drvPath: d.path, aterm: d.aterm! })));
+    batch.forEach((d, j) => reportUploaded(d, valid[j] === true, p, onEvent));
+  }
+}
+
+/** Dependency-ordered AddPath uploads, UPLOAD_CONCURRENCY at a time. */
+async function uploadEach(api: UploadApi, toSend: readonly BundleItem[], missing: ReadonlySet<string>, p: Progress, onEvent: (e: UploadEvent) => void): Promise<void> {
   // Unfinished references of each path to send (references outside the upload are stored already).
   const waitingOn = new Map<string, Set<string>>();
   const dependents = new Map<string, BundleItem[]>();
@@ -82,9 +131,7 @@ export async function uploadMissing(api: UploadApi, bundle: UploadBundle, onEven
         api.addPath(pathHeader(item), openBundleNar(item)).then(
           (res) => {
             inFlight--;
-            doneBytes += Number(item.narSize);
-            uploaded.push(item.path);
-            onEvent({ kind: 'uploaded', path: item.path, index: uploaded.length, count: toSend.length, bytes: Number(item.narSize), doneBytes, totalBytes, alreadyValid: res.alreadyValid });
+            reportUploaded(item, res.alreadyValid, p, onEvent);
             for (const dep of dependents.get(item.path) ?? []) {
               const deps = waitingOn.get(dep.path)!;
               deps.delete(item.path);
@@ -104,5 +151,4 @@ export async function uploadMissing(api: UploadApi, bundle: UploadBundle, onEven
     launch();
   });
   if (failure !== undefined) throw failure;
-  return { total: all.length, uploaded, bytes: doneBytes };
 }

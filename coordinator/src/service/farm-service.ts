@@ -22,6 +22,8 @@
 import { FarmError, randomIds, type Clock, type IdGenerator, type Logger } from '@farm/common';
 import { DEFAULT_STORE_DIR, parseStorePath, parseStorePathBaseName } from '@farm/nix';
 import type {
+  AddDerivationsRequest__Output,
+  AddDerivationsResponse,
   AddPathHeader__Output,
   AddPathResponse,
   AgentHello__Output,
@@ -477,6 +479,24 @@ export class FarmService implements AgentApi {
         : await this.store.addPath(info, nar);
       return { alreadyValid: !r.added };
     });
+  }
+
+  /**
+   * AddDerivations: each `.drv` verified and stored as an AddPath of it would be, in the order
+   * given (a derivation's inputs must be stored already or come earlier). The first refusal
+   * fails the call naming that derivation; those before it stay stored.
+   */
+  async addDerivations(req: AddDerivationsRequest__Output): Promise<AddDerivationsResponse> {
+    this.assertOpen();
+    const list = Array.isArray(req.derivations) ? req.derivations : [];
+    if (list.length > 10_000) throw invalid(`${list.length} derivations in one AddDerivations call; at most 10,000`);
+    const alreadyValid: boolean[] = [];
+    for (const [i, d] of list.entries()) {
+      if (typeof d?.drvPath !== 'string' || !(d.aterm instanceof Uint8Array)) throw invalid(`derivation #${i} needs a drvPath and its ATerm`);
+      const r = await farmErrors(() => this.store.addDerivation(d.drvPath, d.aterm));
+      alreadyValid.push(!r.added);
+    }
+    return { alreadyValid };
   }
 
   // ---------------------------------------------------------------- internals

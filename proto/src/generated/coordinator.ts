@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AddDerivationsRequest as _farm_v1_AddDerivationsRequest, AddDerivationsRequest__Output as _farm_v1_AddDerivationsRequest__Output } from './farm/v1/AddDerivationsRequest.js';
+import type { AddDerivationsResponse as _farm_v1_AddDerivationsResponse, AddDerivationsResponse__Output as _farm_v1_AddDerivationsResponse__Output } from './farm/v1/AddDerivationsResponse.js';
 import type { AddPathChunk as _farm_v1_AddPathChunk, AddPathChunk__Output as _farm_v1_AddPathChunk__Output } from './farm/v1/AddPathChunk.js';
 import type { AddPathHeader as _farm_v1_AddPathHeader, AddPathHeader__Output as _farm_v1_AddPathHeader__Output } from './farm/v1/AddPathHeader.js';
 import type { AddPathResponse as _farm_v1_AddPathResponse, AddPathResponse__Output as _farm_v1_AddPathResponse__Output } from './farm/v1/AddPathResponse.js';
@@ -10,6 +12,7 @@ import type { CancelRequest as _farm_v1_CancelRequest, CancelRequest__Output as 
 import type { CancelResponse as _farm_v1_CancelResponse, CancelResponse__Output as _farm_v1_CancelResponse__Output } from './farm/v1/CancelResponse.js';
 import type { Capabilities as _farm_v1_Capabilities, Capabilities__Output as _farm_v1_Capabilities__Output } from './farm/v1/Capabilities.js';
 import type { CoordinatorClient as _farm_v1_CoordinatorClient, CoordinatorDefinition as _farm_v1_CoordinatorDefinition } from './farm/v1/Coordinator.js';
+import type { DerivationUpload as _farm_v1_DerivationUpload, DerivationUpload__Output as _farm_v1_DerivationUpload__Output } from './farm/v1/DerivationUpload.js';
 import type { ErrorDetail as _farm_v1_ErrorDetail, ErrorDetail__Output as _farm_v1_ErrorDetail__Output } from './farm/v1/ErrorDetail.js';
 import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from './farm/v1/GetInfoRequest.js';
 import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from './farm/v1/GetInfoResponse.js';
@@ -40,6 +43,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   farm: {
     v1: {
+      AddDerivationsRequest: MessageTypeDefinition<_farm_v1_AddDerivationsRequest, _farm_v1_AddDerivationsRequest__Output>
+      AddDerivationsResponse: MessageTypeDefinition<_farm_v1_AddDerivationsResponse, _farm_v1_AddDerivationsResponse__Output>
       AddPathChunk: MessageTypeDefinition<_farm_v1_AddPathChunk, _farm_v1_AddPathChunk__Output>
       AddPathHeader: MessageTypeDefinition<_farm_v1_AddPathHeader, _farm_v1_AddPathHeader__Output>
       AddPathResponse: MessageTypeDefinition<_farm_v1_AddPathResponse, _farm_v1_AddPathResponse__Output>
@@ -54,6 +59,7 @@ export interface ProtoGrpcType {
        * (agent.proto); bulk data (NARs) runs here.
        */
       Coordinator: SubtypeConstructor<typeof grpc.Client, _farm_v1_CoordinatorClient> & { service: _farm_v1_CoordinatorDefinition }
+      DerivationUpload: MessageTypeDefinition<_farm_v1_DerivationUpload, _farm_v1_DerivationUpload__Output>
       ErrorDetail: MessageTypeDefinition<_farm_v1_ErrorDetail, _farm_v1_ErrorDetail__Output>
       GetInfoRequest: MessageTypeDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoRequest__Output>
       GetInfoResponse: MessageTypeDefinition<_farm_v1_GetInfoResponse, _farm_v1_GetInfoResponse__Output>

@@ -95,6 +95,8 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
         );
     },
 
+    AddDerivations: unary('AddDerivations', (req) => service.addDerivations(req)),
+
     GetNar: streaming('GetNar', async (call, signal) => {
       const path = call.request.path;
       if (typeof path !== 'string' || !isStorePath(path)) throw new FarmError('INVALID_ARGUMENT', `'${String(path)}' is not a store path`);

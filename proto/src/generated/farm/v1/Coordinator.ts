@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AddDerivationsRequest as _farm_v1_AddDerivationsRequest, AddDerivationsRequest__Output as _farm_v1_AddDerivationsRequest__Output } from '../../farm/v1/AddDerivationsRequest.js';
+import type { AddDerivationsResponse as _farm_v1_AddDerivationsResponse, AddDerivationsResponse__Output as _farm_v1_AddDerivationsResponse__Output } from '../../farm/v1/AddDerivationsResponse.js';
 import type { AddPathChunk as _farm_v1_AddPathChunk, AddPathChunk__Output as _farm_v1_AddPathChunk__Output } from '../../farm/v1/AddPathChunk.js';
 import type { AddPathResponse as _farm_v1_AddPathResponse, AddPathResponse__Output as _farm_v1_AddPathResponse__Output } from '../../farm/v1/AddPathResponse.js';
 import type { CancelRequest as _farm_v1_CancelRequest, CancelRequest__Output as _farm_v1_CancelRequest__Output } from '../../farm/v1/CancelRequest.js';
@@ -31,6 +33,27 @@ import type { WatchRequest as _farm_v1_WatchRequest, WatchRequest__Output as _fa
  * (agent.proto); bulk data (NARs) runs here.
  */
 export interface CoordinatorClient extends grpc.Client {
+  /**
+   * Many .drv files in one call (the ATerm text only; the coordinator makes the NAR), each
+   * verified exactly like an AddPath of that .drv, in the order given: a derivation's inputs must
+   * be stored already or come earlier in the list. One call per few hundred derivations instead
+   * of one AddPath each is what makes uploading a 1,000-derivation closure cheap.
+   */
+  AddDerivations(argument: _farm_v1_AddDerivationsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  AddDerivations(argument: _farm_v1_AddDerivationsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  AddDerivations(argument: _farm_v1_AddDerivationsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  AddDerivations(argument: _farm_v1_AddDerivationsRequest, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Many .drv files in one call (the ATerm text only; the coordinator makes the NAR), each
+   * verified exactly like an AddPath of that .drv, in the order given: a derivation's inputs must
+   * be stored already or come earlier in the list. One call per few hundred derivations instead
+   * of one AddPath each is what makes uploading a 1,000-derivation closure cheap.
+   */
+  addDerivations(argument: _farm_v1_AddDerivationsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  addDerivations(argument: _farm_v1_AddDerivationsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  addDerivations(argument: _farm_v1_AddDerivationsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  addDerivations(argument: _farm_v1_AddDerivationsRequest, callback: grpc.requestCallback<_farm_v1_AddDerivationsResponse__Output>): grpc.ClientUnaryCall;
+  
   AddPath(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
   AddPath(metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
   AddPath(options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_AddPathResponse__Output>): grpc.ClientWritableStream<_farm_v1_AddPathChunk>;
@@ -156,6 +179,14 @@ export interface CoordinatorClient extends grpc.Client {
  * (agent.proto); bulk data (NARs) runs here.
  */
 export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Many .drv files in one call (the ATerm text only; the coordinator makes the NAR), each
+   * verified exactly like an AddPath of that .drv, in the order given: a derivation's inputs must
+   * be stored already or come earlier in the list. One call per few hundred derivations instead
+   * of one AddPath each is what makes uploading a 1,000-derivation closure cheap.
+   */
+  AddDerivations: grpc.handleUnaryCall<_farm_v1_AddDerivationsRequest__Output, _farm_v1_AddDerivationsResponse>;
+  
   AddPath: grpc.handleClientStreamingCall<_farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse>;
   
   Cancel: grpc.handleUnaryCall<_farm_v1_CancelRequest__Output, _farm_v1_CancelResponse>;
@@ -196,6 +227,7 @@ export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface CoordinatorDefinition extends grpc.ServiceDefinition {
+  AddDerivations: MethodDefinition<_farm_v1_AddDerivationsRequest, _farm_v1_AddDerivationsResponse, _farm_v1_AddDerivationsRequest__Output, _farm_v1_AddDerivationsResponse__Output>
   AddPath: MethodDefinition<_farm_v1_AddPathChunk, _farm_v1_AddPathResponse, _farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse__Output>
   Cancel: MethodDefinition<_farm_v1_CancelRequest, _farm_v1_CancelResponse, _farm_v1_CancelRequest__Output, _farm_v1_CancelResponse__Output>
   GetInfo: MethodDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoResponse, _farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse__Output>
