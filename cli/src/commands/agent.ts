@@ -19,7 +19,9 @@ export class AgentCommand extends Command {
       (required: local store and scratch space), \`coordinator\` (gRPC "host:port", required),
       \`nats.servers\`, \`maxJobs\` (default: CPUs), \`cores\` (per build, 0 = all), \`speedFactor\` (1),
       \`systems\`, \`supportedFeatures\`, \`mandatoryFeatures\` (default: detected on this host),
-      \`sandboxPaths\` (host paths bound read-only into builds), \`logLevel\`. Unknown keys are errors.
+      \`sandboxPaths\` (host paths bound read-only into builds), \`logLevel\`, \`inlineOutputs\` (default
+      true: outputs of at most 64 KiB travel with the build result instead of separate uploads).
+      Unknown keys are errors.
       Flags override the file.
     `,
     examples: [['Run with a config file', '$0 agent --config /etc/farm/agent.json']],
