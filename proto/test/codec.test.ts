@@ -19,6 +19,7 @@ test('an Assignment round-trips with the gRPC loader conventions (camelCase, u64
     timeoutMs: '0',
     maxSilentMs: '0',
     maxLogBytes: '67108864',
+    inputNars: [{ path: '/nix/store/3j2mc0525jvb7mn68sj8vvqqspn9grlk-greeting', nar: Buffer.from('nix-archive-1') }],
   };
   const back = decodeMessage<typeof assignment>('Assignment', encodeMessage('Assignment', assignment));
   assert.deepEqual(back, assignment);
