@@ -84,20 +84,11 @@ function reportUploaded(item: BundleItem, alreadyValid: boolean, p: Progress, on
   onEvent({ kind: 'uploaded', path: item.path, index: p.uploaded.length, count: p.count, bytes: Number(item.narSize), doneBytes: p.doneBytes, totalBytes: p.totalBytes, alreadyValid });
 }
 
-/** The derivations in dependency order (Kahn), sent DERIVATION_BATCH at a time, one call after another. */
-async function uploadDerivations(api: UploadApi, drvs: readonly BundleItem[], p: Progress, onEvent: (e: UploadEvent) => void): Promise<void> {
-  const byPath = new Map(drvs.map((d) => [d.path, d]));
-  const pending = new Map(drvs.map((d) => [d.path, d.references.filter((r) => r !== d.path && byPath.has(r)).length]));
-  const dependents = new Map<string, string[]>();
-  for (const d of drvs) for (const r of d.references) if (r !== d.path && byPath.has(r)) (dependents.get(r) ?? dependents.set(r, []).get(r)!).push(d.path);
-  const order = drvs.filter((d) => pending.get(d.path) === 0);
-  for (let i = 0; i < order.length; i++) {
-    for (const dep of dependents.get(order[i]!.path) ?? []) {
-      const left = pending.get(dep)! - 1;
-      pending.set(dep, left);
-      if (left === 0) order.push(byPath.get(dep)!);
-    }
-  }
+/**
+ * The derivations DERIVATION_BATCH at a time, one call after another. The bundle lists paths
+ * dependencies first, so `drvs` (a subsequence of it) already is in an order the store accepts.
+ */
+async function uploadDerivations(api: UploadApi, order: readonly BundleItem[], p: Progress, onEvent: (e: UploadEvent) => void): Promise<void> {
   for (let i = 0; i < order.length; i += DERIVATION_BATCH) {
     const batch = order.slice(i, i + DERIVATION_BATCH);
     const valid = await api.addDerivations!(batch.map((d) => ({ drvPath: d.path, aterm: d.aterm! })));
