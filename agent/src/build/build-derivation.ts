@@ -111,7 +111,7 @@ function failureOf(request: BuildRequest, exit: SandboxExit): { status: BuildSta
     case 'exited':
       return exit.exitCode === 0 ? undefined : { status: 'failed', message: exitMessage(request.drvPath, exit.exitCode), exitCode: exit.exitCode };
     case 'setup-failed':
-      return { status: 'sandbox-error', message: sandboxErrorMessage(request.drvPath, exit.exitCode, exit.signal) };
+      return { status: 'sandbox-error', message: sandboxErrorMessage(request.drvPath, exit.exitCode, exit.signal, exit.error) };
     case 'killed': {
       const status: BuildStatus = { timeout: 'timed-out', 'max-silent': 'silent-too-long', 'log-limit': 'log-limit-exceeded', cancelled: 'cancelled' }[exit.reason] as BuildStatus;
       return { status, message: killMessage(request.drvPath, exit.reason, request) };

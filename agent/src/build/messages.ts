@@ -29,7 +29,8 @@ export function hashMismatchMessage(path: string, specified: string, got: string
   return `hash mismatch in fixed-output derivation '${path}':\n  specified: ${specified}\n     got:    ${got}`;
 }
 
-export function sandboxErrorMessage(drvPath: string, exitCode: number | null, signal: string | null): string {
+export function sandboxErrorMessage(drvPath: string, exitCode: number | null, signal: string | null, error?: string): string {
+  if (error !== undefined) return `could not set up the sandbox for '${drvPath}': ${error}`;
   const how = signal !== null ? `was killed by ${signal}` : `exited with code ${exitCode ?? '?'}`;
   return `could not set up the sandbox for '${drvPath}': bwrap ${how} before the builder started`;
 }

@@ -1,6 +1,7 @@
 /**
- * Runs a bwrap command line and supervises it: one pipe carries the builder's stdout and stderr
- * (in the order written, as Nix's single log pipe does), chunks go to `onLog` as they arrive,
+ * Runs a bwrap command line (started by the agent's launcher process, see launcher.ts) and
+ * supervises it: one connection carries the builder's stdout and stderr (in the order written,
+ * as Nix's single log pipe does), chunks go to `onLog` as they arrive,
  * and the limits — wall-clock timeout, max silence, log size, abort signal — kill the sandbox.
  *
  * Invariants:
@@ -10,10 +11,10 @@
  *   no build process outlives the call, background children included.
  * - No onLog call happens after the promise resolves.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeArgs } from './bwrap.js';
+import { sharedLauncher, type Launcher } from './launcher.js';
 
 export type KillReason = 'timeout' | 'max-silent' | 'log-limit' | 'cancelled';
 
@@ -21,7 +22,7 @@ export type SandboxExit =
   | { readonly kind: 'exited'; readonly exitCode: number }
   | { readonly kind: 'killed'; readonly reason: KillReason }
   /** bwrap could not set the sandbox up: the builder never started. */
-  | { readonly kind: 'setup-failed'; readonly exitCode: number | null; readonly signal: string | null };
+  | { readonly kind: 'setup-failed'; readonly exitCode: number | null; readonly signal: string | null; readonly error?: string };
 
 export interface RunSandboxedOptions {
   readonly bwrap: string;
@@ -35,6 +36,8 @@ export interface RunSandboxedOptions {
   readonly maxSilentMs?: number | undefined;
   readonly maxLogBytes?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Starts bwrap; the process's shared launcher unless given. */
+  readonly launcher?: Launcher | undefined;
 }
 
 const NS_GONE_POLL_MS = 10;
@@ -43,25 +46,14 @@ const NS_GONE_MAX_MS = 10_000;
 export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit> {
   if (o.signal?.aborted === true) return { kind: 'killed', reason: 'cancelled' };
   writeFileSync(o.argsFile, encodeArgs(o.options), { mode: 0o600 });
-  const argsFd = openSync(o.argsFile, 'r');
-  let child;
-  try {
-    // The host /bin/sh only joins stderr onto stdout before becoming bwrap (exec): Node cannot
-    // hand one pipe to two fds. Its environment is empty; bwrap --clearenv sets the build's.
-    child = spawn('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', o.bwrap, '--json-status-fd', '3', '--args', '4', ...o.command], {
-      stdio: ['ignore', 'pipe', 'ignore', 'pipe', argsFd],
-      env: {},
-    });
-  } finally {
-    closeSync(argsFd);
-  }
-  const proc = child;
 
   let killReason: KillReason | undefined;
   let nsInit: ProcessRef | undefined;
+  let bwrapProcess: ProcessRef | undefined;
   let childExitCode: number | undefined;
   let statusText = '';
   let logBytes = 0;
+  let delivering = true;
   const timers: NodeJS.Timeout[] = [];
 
   const kill = (reason: KillReason) => {
@@ -70,21 +62,38 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
     // Killing the namespace's init takes every build process with it; killing bwrap too makes
     // sure nothing waits on a half-started sandbox.
     if (nsInit !== undefined) killIfSame(nsInit);
-    proc.kill('SIGKILL');
+    if (bwrapProcess !== undefined) killIfSame(bwrapProcess);
   };
 
-  proc.stdio[3]!.on('data', (d: Buffer) => {
-    statusText += d.toString('utf8');
-    const pid = /"child-pid":\s*(\d+)/.exec(statusText);
-    if (pid !== null && nsInit === undefined) {
-      nsInit = processRef(Number(pid[1]));
-      if (killReason !== undefined) killIfSame(nsInit);
-    }
-    const exit = /"exit-code":\s*(\d+)/.exec(statusText);
-    if (exit !== null) childExitCode = Number(exit[1]);
+  let silence: NodeJS.Timeout | undefined;
+  const launched = await (o.launcher ?? sharedLauncher()).launch({
+    file: o.bwrap,
+    args: ['--json-status-fd', '3', '--args', '4', ...o.command],
+    argsFile: o.argsFile,
+    onStatus: (text) => {
+      statusText += text;
+      const pid = /"child-pid":\s*(\d+)/.exec(statusText);
+      if (pid !== null && nsInit === undefined) {
+        nsInit = processRef(Number(pid[1]));
+        if (killReason !== undefined) killIfSame(nsInit);
+      }
+      const exit = /"exit-code":\s*(\d+)/.exec(statusText);
+      if (exit !== null) childExitCode = Number(exit[1]);
+    },
+    onLog: (chunk) => {
+      if (!delivering) return;
+      silence?.refresh();
+      logBytes += chunk.length;
+      o.onLog(chunk);
+      if (o.maxLogBytes !== undefined && logBytes > o.maxLogBytes) kill('log-limit');
+    },
+  });
+  void launched.pid.then((pid) => {
+    if (pid === undefined) return;
+    bwrapProcess = processRef(pid);
+    if (killReason !== undefined) killIfSame(bwrapProcess);
   });
 
-  let silence: NodeJS.Timeout | undefined;
   if (o.maxSilentMs !== undefined) {
     silence = setTimeout(() => kill('max-silent'), o.maxSilentMs);
     timers.push(silence);
@@ -93,19 +102,7 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
   const onAbort = () => kill('cancelled');
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
-  let delivering = true;
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    if (!delivering) return;
-    silence?.refresh();
-    logBytes += chunk.length;
-    o.onLog(chunk);
-    if (o.maxLogBytes !== undefined && logBytes > o.maxLogBytes) kill('log-limit');
-  });
-
-  const closed = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('close', (code, signal) => resolve({ code, signal }));
-  }).finally(() => {
+  const closed = await launched.closed.finally(() => {
     delivering = false;
     for (const t of timers) clearTimeout(t);
     o.signal?.removeEventListener('abort', onAbort);
@@ -117,6 +114,7 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
   }
   if (killReason !== undefined) return { kind: 'killed', reason: killReason };
   if (childExitCode !== undefined) return { kind: 'exited', exitCode: childExitCode };
+  if (closed.error !== undefined) return { kind: 'setup-failed', exitCode: null, signal: null, error: closed.error };
   return { kind: 'setup-failed', exitCode: closed.code, signal: closed.signal };
 }
 

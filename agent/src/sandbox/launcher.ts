@@ -1,0 +1,205 @@
+/**
+ * The agent's side of the launcher (see launcher-protocol.ts): one launcher process per agent,
+ * started on first use and again if it dies, and a log server its children write to.
+ *
+ * Invariants:
+ * - A launch ends (`closed` resolves) only after bwrap exited and its log connection reached
+ *   end of file, so every byte the build wrote was delivered to `onLog` first.
+ * - If the launcher process dies, every launch in flight ends as a setup failure (their sandboxes
+ *   died with it: bwrap --die-with-parent), and the next launch starts a new launcher.
+ * - While nothing is in flight the launcher and the server do not keep the agent's event loop
+ *   alive.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { LOG_HEADER_BYTES, type LaunchRequest, type LauncherEvent } from './launcher-protocol.js';
+
+export interface LaunchOptions {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly argsFile: string;
+  readonly onLog: (chunk: Buffer) => void;
+  readonly onStatus: (text: string) => void;
+}
+
+export interface Launched {
+  /** bwrap's pid once it runs; undefined when nothing was started. */
+  readonly pid: Promise<number | undefined>;
+  /** bwrap's exit, after its log closed. `error` when it never ran or the launcher died. */
+  readonly closed: Promise<{ code: number | null; signal: string | null; error?: string }>;
+}
+
+interface InFlight {
+  readonly options: LaunchOptions;
+  exit?: { code: number | null; signal: string | null; error?: string };
+  logEnded: boolean;
+  /** Set when the launcher reported that no log connection exists or will arrive. */
+  noLog: boolean;
+  resolvePid: (pid: number | undefined) => void;
+  resolveClosed: (r: { code: number | null; signal: string | null; error?: string }) => void;
+}
+
+const HELPER = fileURLToPath(new URL('./launcher-main.js', import.meta.url));
+/** The launcher only forks and relays: a small heap keeps its forks cheap. */
+const HELPER_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
+/** A log connection that has not named its launch by then is dropped. */
+const HEADER_TIMEOUT_MS = 10_000;
+
+export class Launcher {
+  private helper: ChildProcess | undefined;
+  private server: Server | undefined;
+  private readonly socketName = `\0farm-launcher-${process.pid}-${randomBytes(8).toString('hex')}`;
+  private readonly inFlight = new Map<string, InFlight>();
+  private listening: Promise<void> | undefined;
+
+  async launch(options: LaunchOptions): Promise<Launched> {
+    await this.listen();
+    const helper = this.ensureHelper();
+    const token = randomBytes(16).toString('hex');
+    let resolvePid!: InFlight['resolvePid'];
+    let resolveClosed!: InFlight['resolveClosed'];
+    const pid = new Promise<number | undefined>((r) => (resolvePid = r));
+    const closed = new Promise<{ code: number | null; signal: string | null; error?: string }>((r) => (resolveClosed = r));
+    this.inFlight.set(token, { options, logEnded: false, noLog: false, resolvePid, resolveClosed });
+    this.setRef(true);
+    const request: LaunchRequest = { type: 'launch', token, file: options.file, args: options.args, argsFile: options.argsFile, logSocket: this.socketName };
+    helper.send(request);
+    return { pid, closed };
+  }
+
+  /** The launcher process's pid, while it runs. */
+  get processId(): number | undefined {
+    return this.helper?.pid;
+  }
+
+  /** Stops the launcher (its sandboxes die with it) and the log server. */
+  close(): void {
+    this.helper?.kill('SIGKILL');
+    this.server?.close();
+    this.server = undefined;
+    this.listening = undefined;
+  }
+
+  private listen(): Promise<void> {
+    this.listening ??= new Promise<void>((resolve, reject) => {
+      const server = createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(this.socketName, () => {
+        server.off('error', reject);
+        this.server = server;
+        if (this.inFlight.size === 0) server.unref();
+        resolve();
+      });
+    });
+    return this.listening;
+  }
+
+  private ensureHelper(): ChildProcess {
+    if (this.helper !== undefined && this.helper.exitCode === null && this.helper.signalCode === null && this.helper.connected) return this.helper;
+    const helper = spawn(process.execPath, [...HELPER_FLAGS, HELPER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    helper.on('message', (event: LauncherEvent) => this.onEvent(event));
+    helper.once('exit', (code, signal) => {
+      if (this.helper === helper) this.helper = undefined;
+      const why = `the sandbox launcher process exited (${signal ?? `code ${code}`})`;
+      for (const [token, f] of this.inFlight) {
+        f.resolvePid(undefined);
+        this.finish(token, f, { code: null, signal: null, error: why }, true);
+      }
+    });
+    // An IPC write error shows up as an exit too; without a listener it would be thrown.
+    helper.on('error', () => undefined);
+    this.helper = helper;
+    return helper;
+  }
+
+  private onEvent(event: LauncherEvent): void {
+    const f = this.inFlight.get(event.token);
+    if (f === undefined) return;
+    switch (event.type) {
+      case 'spawned':
+        f.resolvePid(event.pid);
+        return;
+      case 'status':
+        f.options.onStatus(event.text);
+        return;
+      case 'exit':
+        this.finish(event.token, f, { code: event.code, signal: event.signal }, false);
+        return;
+      case 'failed':
+        f.resolvePid(undefined);
+        this.finish(event.token, f, { code: null, signal: null, error: event.message }, !event.logConnected);
+        return;
+    }
+  }
+
+  private finish(token: string, f: InFlight, exit: NonNullable<InFlight['exit']>, noLog: boolean): void {
+    f.exit ??= exit;
+    if (noLog) f.noLog = true;
+    this.settle(token, f);
+  }
+
+  private settle(token: string, f: InFlight): void {
+    if (f.exit === undefined || !(f.logEnded || f.noLog)) return;
+    this.inFlight.delete(token);
+    if (this.inFlight.size === 0) this.setRef(false);
+    f.resolveClosed(f.exit);
+  }
+
+  /** A log connection: its header names the launch, the rest is the build's output. */
+  private accept(socket: Socket): void {
+    let header = Buffer.alloc(0);
+    let f: InFlight | undefined;
+    let token: string | undefined;
+    const timer = setTimeout(() => socket.destroy(), HEADER_TIMEOUT_MS);
+    timer.unref();
+    socket.on('data', (data: Buffer) => {
+      if (f !== undefined) {
+        f.options.onLog(data);
+        return;
+      }
+      header = Buffer.concat([header, data]);
+      if (header.length < LOG_HEADER_BYTES) return;
+      clearTimeout(timer);
+      token = header.subarray(0, LOG_HEADER_BYTES - 1).toString('latin1');
+      f = this.inFlight.get(token);
+      if (f === undefined || header[LOG_HEADER_BYTES - 1] !== 0x0a) {
+        socket.destroy();
+        return;
+      }
+      const rest = header.subarray(LOG_HEADER_BYTES);
+      if (rest.length > 0) f.options.onLog(rest);
+    });
+    const ended = () => {
+      clearTimeout(timer);
+      if (f === undefined || token === undefined || f.logEnded) return;
+      f.logEnded = true;
+      this.settle(token, f);
+    };
+    socket.on('end', ended);
+    socket.on('close', ended);
+    socket.on('error', () => undefined);
+  }
+
+  private setRef(on: boolean): void {
+    const helper = this.helper;
+    if (on) {
+      helper?.ref();
+      helper?.channel?.ref();
+      this.server?.ref();
+    } else {
+      helper?.unref();
+      helper?.channel?.unref();
+      this.server?.unref();
+    }
+  }
+}
+
+let shared: Launcher | undefined;
+
+/** The process's launcher, created on first use. */
+export function sharedLauncher(): Launcher {
+  shared ??= new Launcher();
+  return shared;
+}
