@@ -2,15 +2,20 @@
  * Throughput benchmark: a generated DAG of trivial derivations (bench/dag/default.nix, default
  * 25 layers × 40 = 1,000) built from scratch by the farm (`farm up` with two agents of one job
  * each, `farm submit` of the instantiated roots: upload + schedule + sandboxed builds + output
- * upload) and by `nix-store --realise --max-jobs 2` (sandbox off, as Nix runs on these
- * machines), in one run. Both start from the same instantiated `.drv` files; a fresh salt per
- * run makes every derivation new to both stores. Also reports the farm's ready→assigned
- * dispatch latency (p50/p99) from the coordinator's own build records (ListBuilds).
+ * upload) and by `nix-store --realise --max-jobs 2`, in one run, twice: as Nix is configured on
+ * these machines (`sandbox = false`), and with Nix's own sandbox on and the same sandbox paths
+ * as the farm's agents — the like-for-like comparison, since every farm build is sandboxed.
+ * The farm and the first Nix run build the same instantiated `.drv` files; the sandboxed Nix run
+ * builds the same DAG with another salt (its outputs would otherwise already be valid). A fresh
+ * salt per run makes every derivation new to both stores. Also reports the farm's ready→assigned
+ * dispatch latency (p50/p99) from the coordinator's own build records (ListBuilds), and the
+ * whole machine's CPU time during each phase (from /proc/stat: the run is CPU-bound on small
+ * machines, so CPU per derivation is what decides the wall time).
  *
  *   npm run bench:farm -- [--layers 25] [--width 40] [--json]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCoordinatorClient, type BuildRecord__Output } from '@farm/proto';
@@ -29,6 +34,13 @@ export interface FarmBenchResult {
   readonly nixSeconds: number;
   /** farm / nix wall time (≤ 1 means the farm is at least as fast). */
   readonly ratio: number;
+  /** `nix-store --realise --max-jobs 2 --option sandbox true` with the agents' sandbox paths. */
+  readonly nixSandboxedSeconds: number;
+  readonly ratioSandboxed: number;
+  /** Machine CPU seconds (all processes, user + system) during each phase. */
+  readonly farmCpuSeconds: number;
+  readonly nixCpuSeconds: number;
+  readonly nixSandboxedCpuSeconds: number;
   readonly builds: number;
   readonly dispatchP50Ms: number;
   readonly dispatchP99Ms: number;
@@ -59,42 +71,72 @@ function listBuilds(address: string): Promise<BuildRecord__Output[]> {
   );
 }
 
+/** The machine's busy CPU time so far, in seconds (user, nice, system, irq, softirq, steal). */
+function machineCpuSeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [, user, nice, system, , , irq, softirq, steal] = line;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** The agents' default sandbox paths (agent config `sandboxPaths`), in Nix's `sandbox-paths` syntax. */
+const SANDBOX_PATHS = '/bin /usr /lib /lib64?';
+
+function instantiate(dir: string, name: string, salt: string, options: FarmBenchOptions): string[] {
+  const expr = join(REPO_ROOT, 'bench', 'dag', 'default.nix');
+  const common = ['--argstr', 'salt', salt, '--arg', 'layers', String(options.layers), '--arg', 'width', String(options.width)];
+  // --add-root keeps the .drv files (and later the outputs) from the garbage collector.
+  return sh('nix-instantiate', [expr, '-A', 'top', ...common, '--add-root', join(dir, name), '--indirect'])
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => readlinkSync(l));
+}
+
+function realise(dir: string, roots: readonly string[], extra: readonly string[]): { seconds: number; cpuSeconds: number } {
+  const cpu0 = machineCpuSeconds();
+  const t0 = process.hrtime.bigint();
+  sh('nix-store', ['--realise', ...roots, '--max-jobs', '2', '--option', 'substituters', '', ...extra, '--add-root', join(dir, 'out'), '--indirect']);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: machineCpuSeconds() - cpu0 };
+}
+
 export async function runFarmBench(options: FarmBenchOptions): Promise<FarmBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'farm-bench-'));
   try {
     const salt = `${Date.now()}-${process.pid}`;
-    const expr = join(REPO_ROOT, 'bench', 'dag', 'default.nix');
-    const common = ['--argstr', 'salt', salt, '--arg', 'layers', String(options.layers), '--arg', 'width', String(options.width)];
-    // --add-root keeps the .drv files (and later the outputs) from the garbage collector.
-    const roots = sh('nix-instantiate', [expr, '-A', 'top', ...common, '--add-root', join(dir, 'drv'), '--indirect'])
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => readlinkSync(l));
+    const roots = instantiate(dir, 'drv', salt, options);
+    const sandboxedRoots = instantiate(dir, 'drv-sandboxed', `${salt}-sandboxed`, options);
     const derivations = options.layers * options.width;
 
     const farm = await startFarmUp({ stateDir: join(dir, 'farm'), args: ['--agents', String(options.agents), '--max-jobs', String(options.maxJobs)] });
     let farmSeconds: number;
     let records: BuildRecord__Output[];
+    let farmCpuSeconds: number;
     try {
+      const cpu0 = machineCpuSeconds();
       const t0 = process.hrtime.bigint();
       const run = await runFarm(['submit', '--coordinator', farm.grpc, ...roots], { timeoutMs: 3_600_000 });
       farmSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      farmCpuSeconds = machineCpuSeconds() - cpu0;
       if (run.code !== 0) throw new Error(`farm submit failed (${String(run.code)}):\n${run.stderr.slice(-4000)}`);
       records = await listBuilds(farm.grpc);
     } finally {
       await farm.stop();
     }
 
-    const t1 = process.hrtime.bigint();
-    sh('nix-store', ['--realise', ...roots, '--max-jobs', '2', '--option', 'substituters', '', '--add-root', join(dir, 'out'), '--indirect']);
-    const nixSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    const nix = realise(dir, roots, []);
+    const nixSandboxed = realise(dir, sandboxedRoots, ['--option', 'sandbox', 'true', '--option', 'sandbox-paths', SANDBOX_PATHS]);
 
     const latencies = records.map((r) => Number(r.assignedMs) - Number(r.readyMs)).filter((x) => Number.isFinite(x) && x >= 0);
     return {
       derivations,
       farmSeconds,
-      nixSeconds,
-      ratio: farmSeconds / nixSeconds,
+      nixSeconds: nix.seconds,
+      ratio: farmSeconds / nix.seconds,
+      nixSandboxedSeconds: nixSandboxed.seconds,
+      ratioSandboxed: farmSeconds / nixSandboxed.seconds,
+      farmCpuSeconds,
+      nixCpuSeconds: nix.cpuSeconds,
+      nixSandboxedCpuSeconds: nixSandboxed.cpuSeconds,
       builds: records.length,
       dispatchP50Ms: percentile(latencies, 50),
       dispatchP99Ms: percentile(latencies, 99),
@@ -108,9 +150,13 @@ export async function runFarmBench(options: FarmBenchOptions): Promise<FarmBench
 
 export function formatFarmBench(r: FarmBenchResult): string {
   return [
-    `| derivations | farm (\`farm up\`, 2 agents × 1 job) | \`nix-store --realise --max-jobs 2\` | ratio farm / nix | builds recorded | ready→assigned p50 | p99 |`,
-    `|---|---|---|---|---|---|---|`,
-    `| ${r.derivations} | ${r.farmSeconds.toFixed(2)} s | ${r.nixSeconds.toFixed(2)} s | ${r.ratio.toFixed(2)} | ${r.builds} | ${r.dispatchP50Ms.toFixed(1)} ms | ${r.dispatchP99Ms.toFixed(1)} ms |`,
+    `| derivations | farm (\`farm up\`, 2 agents × 1 job) | Nix, \`sandbox = false\` | ratio | Nix, sandboxed | ratio | ready→assigned p50 | p99 | builds recorded |`,
+    `|---|---|---|---|---|---|---|---|---|`,
+    `| ${r.derivations} | ${r.farmSeconds.toFixed(2)} s | ${r.nixSeconds.toFixed(2)} s | ${r.ratio.toFixed(2)} | ${r.nixSandboxedSeconds.toFixed(2)} s | ${r.ratioSandboxed.toFixed(2)} | ${r.dispatchP50Ms.toFixed(1)} ms | ${r.dispatchP99Ms.toFixed(1)} ms | ${r.builds} |`,
+    '',
+    `Machine CPU time: farm ${r.farmCpuSeconds.toFixed(1)} s (${((r.farmCpuSeconds * 1000) / r.derivations).toFixed(1)} ms per derivation), ` +
+      `Nix ${r.nixCpuSeconds.toFixed(1)} s (${((r.nixCpuSeconds * 1000) / r.derivations).toFixed(1)} ms), ` +
+      `sandboxed Nix ${r.nixSandboxedCpuSeconds.toFixed(1)} s (${((r.nixSandboxedCpuSeconds * 1000) / r.derivations).toFixed(1)} ms); ${r.cpus} CPUs.`,
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 /**
- * Smoke test of the throughput benchmark harness on a tiny DAG (2 layers × 3): the farm and
- * nix-store both build it, every derivation is recorded once by the coordinator, and the ratio
+ * Smoke test of the throughput benchmark harness on a tiny DAG (2 layers × 3): the farm,
+ * nix-store and nix-store with its sandbox all build it, every derivation is recorded once by the coordinator, and the ratio
  * and dispatch percentiles are numbers. No timing assertions.
  */
 import { test } from 'node:test';
@@ -12,6 +12,8 @@ test('the farm-vs-nix benchmark harness builds a tiny DAG both ways and reports 
   assert.equal(r.derivations, 6);
   assert.equal(r.builds, 6);
   assert.ok(Number.isFinite(r.ratio) && r.ratio > 0);
+  assert.ok(Number.isFinite(r.ratioSandboxed) && r.ratioSandboxed > 0, 'the sandboxed Nix run built the DAG too');
+  for (const cpu of [r.farmCpuSeconds, r.nixCpuSeconds, r.nixSandboxedCpuSeconds]) assert.ok(Number.isFinite(cpu) && cpu >= 0);
   assert.ok(Number.isFinite(r.dispatchP50Ms) && Number.isFinite(r.dispatchP99Ms));
-  assert.match(formatFarmBench(r), /ratio farm \/ nix/);
+  assert.match(formatFarmBench(r), /Nix, sandboxed/);
 });
