@@ -5,9 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Launcher } from '../src/sandbox/launcher.js';
 import { runSandboxed } from '../src/sandbox/run-sandboxed.js';
@@ -15,49 +12,38 @@ import { processesWith } from './fixtures/build-helpers.js';
 
 const T = { timeout: 30_000 };
 
-function scratch(): { dir: string; argsFile: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'farm-launcher-test-'));
-  const argsFile = join(dir, 'args');
-  writeFileSync(argsFile, '');
-  return { dir, argsFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
-test('stdout and stderr share one connection, in the order written; status and exit are relayed', T, async () => {
-  const s = scratch();
+test('stdout and stderr share one connection, in the order written; fd 4 carries the arguments; status and exit are relayed', T, async () => {
   const launcher = new Launcher();
   try {
     const chunks: Buffer[] = [];
     let status = '';
-    const script = 'for i in $(seq 1 2000); do echo "out $i"; echo "err $i" >&2; done; echo \'{"child-pid": 1}\' >&3; exit 7';
-    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', script], argsFile: s.argsFile, onLog: (c) => chunks.push(c), onStatus: (t) => (status += t) });
+    const script = 'for i in $(seq 1 2000); do echo "out $i"; echo "err $i" >&2; done; echo \'{"child-pid": 1}\' >&3; tr "\\0" "|" <&4 >&2; exit 7';
+    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', script], fd4: 'a b\0c\0', onLog: (c) => chunks.push(c), onStatus: (t) => (status += t) });
     assert.equal(typeof (await launched.pid), 'number');
     const closed = await launched.closed;
     assert.deepEqual(closed, { code: 7, signal: null });
-    const expected = Array.from({ length: 2000 }, (_, i) => `out ${i + 1}\nerr ${i + 1}\n`).join('');
+    const expected = `${Array.from({ length: 2000 }, (_, i) => `out ${i + 1}\nerr ${i + 1}\n`).join('')}a b|c|`;
     assert.equal(Buffer.concat(chunks).toString(), expected);
     assert.equal(status.trim(), '{"child-pid": 1}');
   } finally {
     launcher.close();
-    s.remove();
   }
 });
 
 test('a program that does not exist is a setup failure naming it, and nothing waits for a log', T, async () => {
-  const s = scratch();
   const launcher = new Launcher();
   try {
-    const launched = await launcher.launch({ file: '/nonexistent/farm-bwrap', args: [], argsFile: s.argsFile, onLog: () => undefined, onStatus: () => undefined });
+    const launched = await launcher.launch({ file: '/nonexistent/farm-bwrap', args: [], fd4: '', onLog: () => undefined, onStatus: () => undefined });
     assert.equal(await launched.pid, undefined);
     const closed = await launched.closed;
     assert.match(closed.error ?? '', /ENOENT/);
   } finally {
     launcher.close();
-    s.remove();
   }
 });
 
 test('a launcher killed mid-build ends the build as a setup failure, its sandbox dies, and the next launch works', T, async () => {
-  const s = scratch();
   const launcher = new Launcher();
   const marker = String(700_000 + Math.floor(Math.random() * 99_999));
   try {
@@ -65,7 +51,6 @@ test('a launcher killed mid-build ends the build as a setup failure, its sandbox
       bwrap: 'bwrap',
       options: ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/'],
       command: ['--', '/usr/bin/sleep', marker],
-      argsFile: s.argsFile,
       onLog: () => undefined,
       launcher,
     });
@@ -80,11 +65,10 @@ test('a launcher killed mid-build ends the build as a setup failure, its sandbox
     for (let i = 0; i < 100 && processesWith(`sleep ${marker}`).length > 0; i++) await sleep(20);
     assert.deepEqual(processesWith(`sleep ${marker}`), [], 'the sandbox died with its launcher');
 
-    const again = await runSandboxed({ bwrap: 'bwrap', options: ['--ro-bind', '/', '/'], command: ['--', '/bin/sh', '-c', 'echo back'], argsFile: s.argsFile, onLog: () => undefined, launcher });
+    const again = await runSandboxed({ bwrap: 'bwrap', options: ['--ro-bind', '/', '/'], command: ['--', '/bin/sh', '-c', 'echo back'], onLog: () => undefined, launcher });
     assert.deepEqual(again, { kind: 'exited', exitCode: 0 });
     assert.notEqual(launcher.processId, helper, 'a new launcher process');
   } finally {
     launcher.close();
-    s.remove();
   }
 });

@@ -67,7 +67,6 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
       bwrap,
       options,
       command,
-      argsFile: join(scratch, 'bwrap-args'),
       onLog: (chunk) => {
         tail.push(chunk);
         hooks.onLog(chunk);

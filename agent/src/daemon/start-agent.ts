@@ -58,7 +58,8 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     speedFactor: config.speedFactor,
   };
 
-  const nc = await connect({ servers: [...config.nats.servers], name: `farm-agent-${config.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+  // noAsyncTraces: nats.js otherwise captures a stack trace (new Error) on every request, for error messages only.
+  const nc = await connect({ servers: [...config.nats.servers], name: `farm-agent-${config.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, noAsyncTraces: true });
   void watchStatus(nc, logger);
   const js = jetstream(nc);
   const transfer = NarTransfer.connect(config.coordinator);

@@ -87,6 +87,6 @@ export function bwrapArguments(layout: SandboxLayout): BwrapCommandLine {
 }
 
 /** The `--args FD` payload: every argument NUL-terminated. Arguments may not contain NUL. */
-export function encodeArgs(args: readonly string[]): Buffer {
-  return Buffer.concat(args.map((s) => Buffer.from(`${s}\0`, 'utf8')));
+export function encodeArgs(args: readonly string[]): string {
+  return args.map((s) => `${s}\0`).join('');
 }

@@ -5,7 +5,6 @@
  * sandboxes it started die with it (bwrap --die-with-parent).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { LaunchRequest, LauncherEvent } from './launcher-protocol.js';
 
@@ -31,16 +30,12 @@ function launch(r: LaunchRequest): void {
 
 function start(r: LaunchRequest, log: ReturnType<typeof connect>): void {
   let child;
-  let argsFd: number | undefined;
   try {
-    argsFd = openSync(r.argsFile, 'r');
-    child = spawn(r.file, [...r.args], { stdio: ['ignore', log, log, 'pipe', argsFd], env: {} });
+    child = spawn(r.file, [...r.args], { stdio: ['ignore', log, log, 'pipe', 'pipe'], env: {} });
   } catch (e) {
     send({ type: 'failed', token: r.token, message: (e as Error).message, logConnected: true });
     log.destroy();
     return;
-  } finally {
-    if (argsFd !== undefined) closeSync(argsFd);
   }
   // The child holds its own copies of the connection: ours would only keep the log open.
   log.destroy();
@@ -49,6 +44,10 @@ function start(r: LaunchRequest, log: ReturnType<typeof connect>): void {
     return;
   }
   send({ type: 'spawned', token: r.token, pid: child.pid });
+  const fd4 = child.stdio[4] as NodeJS.WritableStream & { on: (e: 'error', f: () => void) => void };
+  // A child that exits before reading it all closes the pipe: not our error to report.
+  fd4.on('error', () => undefined);
+  fd4.end(Buffer.from(r.fd4, 'utf8'));
   child.stdio[3]?.on('data', (d: Buffer) => send({ type: 'status', token: r.token, text: d.toString('utf8') }));
   child.once('close', (code, signal) => send({ type: 'exit', token: r.token, code, signal }));
 }

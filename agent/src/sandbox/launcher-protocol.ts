@@ -17,8 +17,11 @@ export interface LaunchRequest {
   readonly token: string;
   readonly file: string;
   readonly args: readonly string[];
-  /** Opened by the launcher and given to the child as fd 4 (bwrap `--args 4`). */
-  readonly argsFile: string;
+  /**
+   * Written by the launcher into a pipe that is the child's fd 4 (bwrap `--args 4`): options
+   * each followed by NUL. A pipe, not a file, saves creating and removing a file per build.
+   */
+  readonly fd4: string;
   /** The agent's log server (an abstract unix socket name, starting with NUL). */
   readonly logSocket: string;
 }

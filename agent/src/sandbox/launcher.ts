@@ -19,7 +19,8 @@ import { LOG_HEADER_BYTES, type LaunchRequest, type LauncherEvent } from './laun
 export interface LaunchOptions {
   readonly file: string;
   readonly args: readonly string[];
-  readonly argsFile: string;
+  /** The child's fd 4, a pipe: see LaunchRequest.fd4. */
+  readonly fd4: string;
   readonly onLog: (chunk: Buffer) => void;
   readonly onStatus: (text: string) => void;
 }
@@ -64,7 +65,7 @@ export class Launcher {
     const closed = new Promise<{ code: number | null; signal: string | null; error?: string }>((r) => (resolveClosed = r));
     this.inFlight.set(token, { options, logEnded: false, noLog: false, resolvePid, resolveClosed });
     this.setRef(true);
-    const request: LaunchRequest = { type: 'launch', token, file: options.file, args: options.args, argsFile: options.argsFile, logSocket: this.socketName };
+    const request: LaunchRequest = { type: 'launch', token, file: options.file, args: options.args, fd4: options.fd4, logSocket: this.socketName };
     helper.send(request);
     return { pid, closed };
   }

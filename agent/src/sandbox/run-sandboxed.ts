@@ -11,7 +11,7 @@
  *   no build process outlives the call, background children included.
  * - No onLog call happens after the promise resolves.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeArgs } from './bwrap.js';
 import { sharedLauncher, type Launcher } from './launcher.js';
@@ -26,11 +26,10 @@ export type SandboxExit =
 
 export interface RunSandboxedOptions {
   readonly bwrap: string;
-  /** Options, written to `argsFile` and passed with `--args`. */
+  /** Options, passed through a pipe with `--args 4`. */
   readonly options: readonly string[];
   /** `--`, the builder and its arguments. */
   readonly command: readonly string[];
-  readonly argsFile: string;
   readonly onLog: (chunk: Uint8Array) => void;
   readonly timeoutMs?: number | undefined;
   readonly maxSilentMs?: number | undefined;
@@ -45,7 +44,6 @@ const NS_GONE_MAX_MS = 10_000;
 
 export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit> {
   if (o.signal?.aborted === true) return { kind: 'killed', reason: 'cancelled' };
-  writeFileSync(o.argsFile, encodeArgs(o.options), { mode: 0o600 });
 
   let killReason: KillReason | undefined;
   let nsInit: ProcessRef | undefined;
@@ -69,7 +67,7 @@ export async function runSandboxed(o: RunSandboxedOptions): Promise<SandboxExit>
   const launched = await (o.launcher ?? sharedLauncher()).launch({
     file: o.bwrap,
     args: ['--json-status-fd', '3', '--args', '4', ...o.command],
-    argsFile: o.argsFile,
+    fd4: encodeArgs(o.options),
     onStatus: (text) => {
       statusText += text;
       const pid = /"child-pid":\s*(\d+)/.exec(statusText);
