@@ -98,7 +98,8 @@ async function connectNats(servers: string[], logger: Logger): Promise<NatsConne
   let nc: NatsConnection;
   try {
     // Once connected, reconnect forever: agents and JetStream come back with the server.
-    nc = await connect({ servers: [...servers], name: 'farm-coordinator', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    // noAsyncTraces: nats.js otherwise captures a stack trace (new Error) on every request, for error messages only.
+    nc = await connect({ servers: [...servers], name: 'farm-coordinator', maxReconnectAttempts: -1, reconnectTimeWait: 1000, noAsyncTraces: true });
   } catch (e) {
     throw new FarmError('UNAVAILABLE', `cannot connect to NATS at ${servers.join(', ')}: ${(e as Error).message}`, {}, { cause: e });
   }

@@ -43,14 +43,22 @@ export class LmdbCoordinatorState implements CoordinatorState {
     return this.env.dbs;
   }
 
+  /**
+   * Plain puts, all issued in one synchronous run: lmdb-js puts every write of one event turn into
+   * the same transaction (eventTurnBatching, on by default), so the batch commits atomically, and
+   * each put's promise resolves after that transaction's durable commit. Unlike a transaction
+   * callback this needs no round trip from lmdb's writer thread back to the event loop (measured:
+   * the callbacks were most of the coordinator's LMDB time). A batch has no reads or conditions
+   * that would need a callback.
+   */
   async commit(batch: StateBatch): Promise<void> {
     const dbs = this.dbs;
-    await this.env.transaction(() => {
-      for (const s of batch.submissions ?? []) dbs.submissions.put(s.id, s);
-      for (const e of batch.events ?? []) dbs.events.put(eventKey(e.submissionId, e.sequence), e);
-      for (const j of batch.jobs ?? []) dbs.jobs.put(j.drvPath, j);
-      for (const b of batch.builds ?? []) dbs.builds.put(buildKey(b.drvPath, b.epoch), b);
-    });
+    const writes: Promise<boolean>[] = [];
+    for (const s of batch.submissions ?? []) writes.push(dbs.submissions.put(s.id, s));
+    for (const e of batch.events ?? []) writes.push(dbs.events.put(eventKey(e.submissionId, e.sequence), e));
+    for (const j of batch.jobs ?? []) writes.push(dbs.jobs.put(j.drvPath, j));
+    for (const b of batch.builds ?? []) writes.push(dbs.builds.put(buildKey(b.drvPath, b.epoch), b));
+    await Promise.all(writes);
   }
 
   getSubmission(id: string): SubmissionRow | undefined {
