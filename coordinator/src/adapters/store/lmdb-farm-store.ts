@@ -17,7 +17,7 @@
  * Both kinds are deduplicated by NAR hash: paths with the same NAR share one entry or one file.
  *
  * Concurrent uploads of the same path each read their own copy; the first commit wins and the
- * others find the path valid inside their transaction and report `added: false`.
+ * others find the path registered at their commit (a conditional write) and report `added: false`.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -179,14 +179,16 @@ export class LmdbFarmStore implements FarmStore {
 
     const stored: PathInfo = { ...info, references: checked.references, registrationTime: BigInt(Math.floor(this.clock.now() / 1000)) };
     const narKey = info.narHash.nix32;
-    const added = await this.env.transaction(() => {
-      if (this.valid(info.path)) return false;
-      this.assertReferencesValid(info.path, checked.references);
-      if (inline !== undefined && !this.dbs.inlineNars.doesExist(narKey)) this.dbs.inlineNars.put(narKey, inline);
-      this.dbs.pathInfos.put(info.path, pathInfoToRecord(stored));
-      this.dbs.hashParts.put(parseStorePath(info.path).hashPart, info.path);
+    // Conditional puts (lmdb-js ifNoExists): they apply, atomically and in one commit, only if
+    // no one registered the path meanwhile, and the condition is checked on lmdb's writer thread
+    // with no callback back into the event loop. The references were checked above and stay
+    // valid: nothing removes a path from the store.
+    const dbs = this.dbs;
+    const added = await dbs.pathInfos.ifNoExists(info.path, () => {
+      if (inline !== undefined && !dbs.inlineNars.doesExist(narKey)) dbs.inlineNars.put(narKey, inline);
+      dbs.pathInfos.put(info.path, pathInfoToRecord(stored));
+      dbs.hashParts.put(parseStorePath(info.path).hashPart, info.path);
       extra?.();
-      return true;
     });
     if (added) this.logger.debug({ path: info.path, narSize: info.narSize.toString(), inline: inline !== undefined }, 'path added');
     return { added };
