@@ -56,7 +56,7 @@ test('bwrap arguments: isolated unless fixed-output, inputs bound read-only insi
   const layout = {
     scratchStore: '/s/store',
     buildDir: '/s/build',
-    etcFiles: { passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
+    etcFiles: { dir: '/s/etc', passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
     inputs: [{ source: '/root/store/abc-in', target: '/nix/store/abc-in' }],
     sandboxPaths: [{ source: '/usr', target: '/usr' }],
     network: false,
@@ -76,6 +76,10 @@ test('bwrap arguments: isolated unless fixed-output, inputs bound read-only insi
   const fod = bwrapArguments({ ...layout, network: true }).options;
   assert.ok(fod.includes('--share-net'));
   assert.ok(fod.join(' ').includes('--ro-bind-try /etc/resolv.conf /etc/resolv.conf'));
+  assert.ok(fod.join(' ').includes('--ro-bind /s/etc/passwd /etc/passwd'), 'a fixed-output build gets the host files beside Nix\'s, one by one');
+  assert.ok(at('--ro-bind', '/s/etc', '/etc') >= 0, 'otherwise /etc is one bind of the directory of Nix\'s files');
+  const withEtcPath = bwrapArguments({ ...layout, sandboxPaths: [{ source: '/etc/ssl/certs', target: '/etc/ssl/certs' }] }).options.join(' ');
+  assert.ok(!withEtcPath.includes('/s/etc /etc ') && withEtcPath.includes('--ro-bind /s/etc/hosts /etc/hosts'), 'a sandbox path inside /etc needs a writable /etc for its mount point');
 });
 
 test('log tail keeps the last lines across chunk and UTF-8 boundaries', () => {

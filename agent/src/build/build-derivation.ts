@@ -13,7 +13,7 @@
  *   derivation's fault) from infrastructure failures (retryable).
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import { FarmError, systemClock } from '@farm/common';
 import { derivationType, NixFormatError, type Derivation } from '@farm/nix';
@@ -151,26 +151,38 @@ function checkRequest(r: BuildRequest): boolean {
 }
 
 /**
- * /etc/passwd, /etc/group and /etc/hosts for every sandbox of one work dir: the same bytes for
- * each build and bound read-only, so they are written once (and again only if someone removed
- * them) instead of three files per build.
+ * /etc/passwd, /etc/group and /etc/hosts for every sandbox of one work dir, in a directory that
+ * holds exactly those three (it is bound as the sandbox's /etc): the same bytes for each build,
+ * bound read-only, so they are written once per work dir (checked once per process) instead of
+ * per build. The directory is filled under a temporary name and renamed into place, so a build
+ * never binds it half-written; one left by an older version or an interrupted write is replaced.
  */
-function sharedEtcFiles(workDir: string): { passwd: string; group: string; hosts: string } {
+const checkedEtcDirs = new Set<string>();
+function sharedEtcFiles(workDir: string): { dir: string; passwd: string; group: string; hosts: string } {
   const dir = join(workDir, 'sandbox-etc');
-  const files = { passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
-  if (!existsSync(files.hosts)) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    // Written under temporary names and renamed, so a build never binds a half-written file.
-    const tmp = `.${process.pid}-${randomBytes(4).toString('hex')}`;
-    for (const [file, contents] of [
-      [files.passwd, etcPasswd()],
-      [files.group, etcGroup()],
-      [files.hosts, etcHosts()],
-    ] as const) {
-      writeFileSync(file + tmp, contents, { mode: 0o644 });
-      renameSync(file + tmp, file);
+  const files = { dir, passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
+  if (checkedEtcDirs.has(dir)) return files;
+  const expected = [
+    ['group', etcGroup()],
+    ['hosts', etcHosts()],
+    ['passwd', etcPasswd()],
+  ] as const;
+  const current = existsSync(dir) ? readdirSync(dir).sort() : [];
+  const intact = current.join(' ') === 'group hosts passwd' && expected.every(([name, contents]) => readFileSync(join(dir, name), 'utf8') === contents);
+  if (!intact) {
+    const tmp = join(workDir, `.sandbox-etc-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(tmp, { mode: 0o755 });
+    for (const [name, contents] of expected) writeFileSync(join(tmp, name), contents, { mode: 0o644 });
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      // Another process of this work dir put its identical copy in place first.
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(files.hosts)) throw e;
     }
   }
+  checkedEtcDirs.add(dir);
   return files;
 }
 

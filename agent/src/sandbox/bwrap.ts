@@ -45,7 +45,8 @@ export interface SandboxLayout {
   /** Host dir bound writable at /build. */
   readonly buildDir: string;
   /** Host files for /etc/passwd, /etc/group and /etc/hosts. */
-  readonly etcFiles: { readonly passwd: string; readonly group: string; readonly hosts: string };
+  /** Nix's /etc files, and `dir`: a directory holding exactly those three (see bwrapArguments). */
+  readonly etcFiles: { readonly dir: string; readonly passwd: string; readonly group: string; readonly hosts: string };
   /** Input closure: host source → full store path as seen inside. */
   readonly inputs: readonly SandboxBind[];
   readonly sandboxPaths: readonly SandboxBind[];
@@ -70,11 +71,17 @@ export function bwrapArguments(layout: SandboxLayout): BwrapCommandLine {
   a.push('--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--hostname', 'localhost');
   a.push('--proc', '/proc', '--dev', '/dev');
   for (const b of layout.sandboxPaths) a.push('--ro-bind', b.source, b.target);
-  a.push('--ro-bind', layout.etcFiles.passwd, '/etc/passwd', '--ro-bind', layout.etcFiles.group, '/etc/group');
-  if (layout.network) {
+  if (!layout.network && !layout.sandboxPaths.some((b) => b.target === '/etc' || b.target.startsWith('/etc/'))) {
+    // The usual case: one bind of a directory holding exactly passwd, group and hosts. Every
+    // bind costs bwrap a mount and a read of /proc/self/mountinfo; two fewer save ~1 ms a build.
+    a.push('--ro-bind', layout.etcFiles.dir, '/etc');
+  } else if (layout.network) {
+    a.push('--ro-bind', layout.etcFiles.passwd, '/etc/passwd', '--ro-bind', layout.etcFiles.group, '/etc/group');
     a.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf');
     a.push('--ro-bind-try', '/etc/services', '/etc/services');
   } else {
+    // A sandbox path inside /etc needs its mount point created in a writable /etc.
+    a.push('--ro-bind', layout.etcFiles.passwd, '/etc/passwd', '--ro-bind', layout.etcFiles.group, '/etc/group');
     a.push('--ro-bind', layout.etcFiles.hosts, '/etc/hosts');
   }
   a.push('--bind', layout.scratchStore, SANDBOX_STORE_DIR);
