@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bwrapArguments, canonicalisePathMetaData, failureClassOf, makeBuildEnv, parseSandboxPath, passAsFileName, resolveSandboxPaths } from '../src/index.js';
+import { bwrapArguments, canonicalisePathMetaData, failureClassOf, makeBuildEnv, parseSandboxPath, passAsFileName, preferSymlinks, resolveSandboxPaths } from '../src/index.js';
 import { LogTail } from '../src/build/log-tail.js';
 import { makeScratch } from './fixtures/build-helpers.js';
 
@@ -17,6 +17,24 @@ test('sandbox paths: PATH, TARGET=SOURCE, optional PATH?, and refusals', () => {
   const exists = (p: string) => p === '/here';
   assert.deepEqual(resolveSandboxPaths(['/here', '/gone?'], exists), [{ target: '/here', source: '/here' }]);
   assert.throws(() => resolveSandboxPaths(['/gone'], exists), /'\/gone' does not exist on this host/);
+});
+
+test('sandbox paths: a host symlink into another identity bind becomes the same symlink, not a second bind', () => {
+  const links: Record<string, string> = { '/bin': 'usr/bin', '/lib64': 'usr/lib64', '/opt/tool': '/srv/tool', '/sbin': 'usr/sbin' };
+  const readLink = (p: string) => links[p];
+  const bind = (target: string, source = target) => ({ target, source });
+  const got = preferSymlinks([bind('/bin'), bind('/usr'), bind('/lib64'), bind('/opt/tool'), bind('/sbin'), bind('/sbin/extra')], readLink);
+  assert.deepEqual(got[0], { target: '/bin', source: '/bin', symlink: 'usr/bin' });
+  assert.deepEqual(got[2], { target: '/lib64', source: '/lib64', symlink: 'usr/lib64' });
+  assert.equal(got[3]!.symlink, undefined, 'a link pointing outside every bind stays a bind');
+  assert.equal(got[4]!.symlink, undefined, 'a bind below it needs a real directory for its mount point');
+  assert.equal(preferSymlinks([bind('/bin')], readLink)[0]!.symlink, undefined, 'no /usr bind: the link would dangle');
+  assert.equal(preferSymlinks([bind('/bin', '/elsewhere'), bind('/usr')], readLink)[0]!.symlink, undefined, 'TARGET=SOURCE binds stay binds');
+  const args = bwrapArguments({
+    scratchStore: '/s/store', buildDir: '/s/build', etcFiles: { dir: '/s/etc', passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
+    inputs: [], sandboxPaths: got.slice(0, 2), network: false, env: new Map(), builder: '/bin/sh', args: [],
+  }).options.join(' ');
+  assert.ok(args.includes('--symlink usr/bin /bin') && args.includes('--ro-bind /usr /usr') && !args.includes('--ro-bind /bin /bin'));
 });
 
 test('build env: Nix\'s variables, derivation overrides where Nix allows them, passAsFile', () => {

@@ -21,7 +21,7 @@ import { makeBuildEnv, SANDBOX_STORE_DIR } from '../sandbox/build-env.js';
 import { bwrapArguments } from '../sandbox/bwrap.js';
 import { etcGroup, etcHosts, etcPasswd } from '../sandbox/etc-files.js';
 import { runSandboxed, type SandboxExit } from '../sandbox/run-sandboxed.js';
-import { resolveSandboxPaths } from '../sandbox/sandbox-paths.js';
+import { preferSymlinks, resolveSandboxPaths, type SandboxBind } from '../sandbox/sandbox-paths.js';
 import { LogTail } from './log-tail.js';
 import { exitMessage, killMessage, sandboxErrorMessage } from './messages.js';
 import { collectOutputs, moveOutputsIntoStore } from './outputs.js';
@@ -34,7 +34,7 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
   const startTime = clock.now();
   const fixedOutput = checkRequest(request);
   const bwrap = request.bwrapPath ?? bwrapOnPath();
-  const sandboxPaths = resolveSandboxPaths(request.sandboxPaths);
+  const sandboxPaths = sandboxBinds(request.sandboxPaths);
   const tail = new LogTail(request.logTailLines ?? DEFAULT_LOG_TAIL_LINES);
 
   mkdirSync(request.workDir, { recursive: true });
@@ -184,6 +184,21 @@ function sharedEtcFiles(workDir: string): { dir: string; passwd: string; group: 
   }
   checkedEtcDirs.add(dir);
   return files;
+}
+
+/**
+ * The sandbox paths resolved against this host, once per process and configuration: the host's
+ * /bin, /usr… do not come and go between builds, and each check is a few syscalls per build.
+ */
+const resolvedSandboxPaths = new Map<string, SandboxBind[]>();
+function sandboxBinds(entries: readonly string[]): SandboxBind[] {
+  const key = entries.join('\0');
+  let binds = resolvedSandboxPaths.get(key);
+  if (binds === undefined) {
+    binds = preferSymlinks(resolveSandboxPaths(entries));
+    resolvedSandboxPaths.set(key, binds);
+  }
+  return binds;
 }
 
 /** bwrap's path, looked up on PATH once per process rather than once per build. */

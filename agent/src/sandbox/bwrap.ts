@@ -70,7 +70,7 @@ export function bwrapArguments(layout: SandboxLayout): BwrapCommandLine {
   if (layout.network) a.push('--share-net');
   a.push('--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--hostname', 'localhost');
   a.push('--proc', '/proc', '--dev', '/dev');
-  for (const b of layout.sandboxPaths) a.push('--ro-bind', b.source, b.target);
+  for (const b of layout.sandboxPaths) a.push(...(b.symlink !== undefined ? ['--symlink', b.symlink, b.target] : ['--ro-bind', b.source, b.target]));
   if (!layout.network && !layout.sandboxPaths.some((b) => b.target === '/etc' || b.target.startsWith('/etc/'))) {
     // The usual case: one bind of a directory holding exactly passwd, group and hosts. Every
     // bind costs bwrap a mount and a read of /proc/self/mountinfo; two fewer save ~1 ms a build.

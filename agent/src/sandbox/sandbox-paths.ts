@@ -3,7 +3,8 @@
  * binds host SOURCE at TARGET, and a trailing `?` makes the entry optional (silently dropped when
  * the source does not exist). Everything is bound read-only in the farm's sandbox.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { FarmError } from '@farm/common';
 
 export interface SandboxBind {
@@ -11,6 +12,11 @@ export interface SandboxBind {
   readonly target: string;
   /** The host path (absolute). */
   readonly source: string;
+  /**
+   * Set when the host path is a symlink into another of the binds (Debian's /bin -> usr/bin
+   * beside /usr): the sandbox gets the same symlink instead of a second bind of the same tree.
+   */
+  readonly symlink?: string;
 }
 
 export function parseSandboxPath(entry: string): { bind: SandboxBind; optional: boolean } {
@@ -43,4 +49,32 @@ export function resolveSandboxPaths(entries: readonly string[], exists: (p: stri
     binds.push(bind);
   }
   return binds;
+}
+
+/** The link's contents when `path` is a symlink, else undefined. */
+export function hostSymlink(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Replaces a bind of a host symlink by the symlink itself when it points into another bind that
+ * shows the host tree at the same place (`/bin` -> `usr/bin` with `/usr` bound at `/usr`): the
+ * build sees the same thing, as on the host, and bwrap saves a mount (~0.3 ms a build each).
+ */
+export function preferSymlinks(binds: readonly SandboxBind[], readLink: (p: string) => string | undefined = hostSymlink): SandboxBind[] {
+  const identity = binds.filter((b) => b.source === b.target).map((b) => b.target);
+  return binds.map((b) => {
+    if (b.source !== b.target) return b;
+    const link = readLink(b.source);
+    if (link === undefined) return b;
+    const points = resolve(dirname(b.source), link);
+    const inside = identity.some((t) => t !== b.target && (points === t || points.startsWith(`${t}/`)));
+    // A bind below this one needs a real directory here for its mount point.
+    const covers = binds.some((o) => o.target.startsWith(`${b.target}/`));
+    return inside && !covers ? { ...b, symlink: link } : b;
+  });
 }
