@@ -2,11 +2,12 @@
  * What every command that talks to a coordinator shares: `--coordinator` and `--state-dir`,
  * discovery (see address.ts), one FarmClient per run that is always closed, and errors printed
  * as one line `farm <command>: <message>` with exit status 1.
+ *
+ * Registration of every command loads this file, so it imports only clipanion: discovery and
+ * the gRPC client (grpc-js, protobufjs) are loaded by `withClient` when a command runs.
  */
 import { Command, Option } from 'clipanion';
-import { isFarmError } from '@farm/common';
-import { discoverCoordinator } from './address.js';
-import { FarmClient } from './coordinator-client.js';
+import type { FarmClient } from './coordinator-client.js';
 
 export abstract class ClientCommand extends Command {
   coordinator = Option.String('--coordinator', {
@@ -21,7 +22,11 @@ export abstract class ClientCommand extends Command {
   protected async withClient(body: (client: FarmClient) => Promise<number>): Promise<number> {
     let client: FarmClient | undefined;
     try {
-      client = new FarmClient(discoverCoordinator({ flag: this.coordinator, stateDir: this.stateDir, env: this.context.env }));
+      // Discovery first: "no farm found" is reported without loading the gRPC stack.
+      const { discoverCoordinator } = await import('./address.js');
+      const address = discoverCoordinator({ flag: this.coordinator, stateDir: this.stateDir, env: this.context.env });
+      const { FarmClient } = await import('./coordinator-client.js');
+      client = new FarmClient(address);
       return await body(client);
     } catch (e) {
       return this.fail(e);
@@ -35,18 +40,14 @@ export abstract class ClientCommand extends Command {
     return 1;
   }
 
-  protected writeJson(value: unknown): void {
-    this.context.stdout.write(`${JSON.stringify(value)}\n`);
-  }
-
   private commandName(): string {
     const path = this.path.length > 0 ? this.path.join(' ') : 'farm';
     return path.startsWith('farm') ? path : `farm ${path}`;
   }
 }
 
+/** A FarmError is an Error, so its message is what is printed; anything else is stringified. */
 export function errorMessage(e: unknown): string {
-  if (isFarmError(e)) return e.message;
   if (e instanceof Error) return e.message;
   return String(e);
 }

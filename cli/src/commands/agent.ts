@@ -2,8 +2,6 @@
  * `farm agent --config FILE`: the build agent daemon for a build host.
  */
 import { Command, Option } from 'clipanion';
-import { compileAgentConfig, startAgent } from '@farm/agent';
-import { runDaemon } from '../daemons/run-daemon.js';
 
 export class AgentCommand extends Command {
   static override paths = [['agent']];
@@ -34,13 +32,7 @@ export class AgentCommand extends Command {
   nats = Option.String('--nats', { description: 'overrides nats.servers (comma-separated URLs)' });
 
   async execute(): Promise<number> {
-    return runDaemon({
-      label: 'farm agent',
-      configFile: this.config,
-      overrides: { name: this.name, stateDir: this.stateDir, coordinator: this.coordinator, nats: this.nats },
-      compile: compileAgentConfig,
-      start: (config) => startAgent(config),
-      stderr: this.context.stderr,
-    });
+    const { runAgentDaemon } = await import('../daemons/agent-daemon.js');
+    return runAgentDaemon({ configFile: this.config, overrides: { name: this.name, stateDir: this.stateDir, coordinator: this.coordinator, nats: this.nats }, stderr: this.context.stderr });
   }
 }

@@ -1,6 +1,5 @@
 /** `farm cancel <submission>`: stop a submission's jobs, and say what kept running and why. */
 import { Command, Option } from 'clipanion';
-import { derivationNameFromPath } from '@farm/nix';
 import { ClientCommand } from '../client/client-command.js';
 
 export class CancelCommand extends ClientCommand {
@@ -24,29 +23,8 @@ export class CancelCommand extends ClientCommand {
 
   override async execute(): Promise<number> {
     return this.withClient(async (client) => {
-      const r = await client.cancel(this.submission);
-      if (this.json) {
-        this.writeJson({ submissionId: this.submission, cancelled: r.cancelled, leftRunning: r.leftRunning });
-        return 0;
-      }
-      const out: string[] = [];
-      const left = Object.entries(r.leftRunning);
-      out.push(`cancelled ${r.cancelled.length} derivation${r.cancelled.length === 1 ? '' : 's'} of ${this.submission}${r.cancelled.length > 0 ? ':' : ''}`);
-      for (const d of [...r.cancelled].sort()) out.push(`  ${nameOf(d)}  ${d}`);
-      if (left.length > 0) {
-        out.push(`left running ${left.length}:`);
-        for (const [d, why] of left.sort(([a], [b]) => (a < b ? -1 : 1))) out.push(`  ${nameOf(d)}  ${d}: ${why}`);
-      }
-      this.context.stdout.write(`${out.join('\n')}\n`);
-      return 0;
+      const { cancelSubmission } = await import('../client/cancel-view.js');
+      return cancelSubmission(client, { submission: this.submission, json: this.json, stdout: this.context.stdout });
     });
-  }
-}
-
-function nameOf(drvPath: string): string {
-  try {
-    return derivationNameFromPath(drvPath);
-  } catch {
-    return drvPath;
   }
 }

@@ -2,8 +2,6 @@
  * `farm coordinator --config FILE`: the coordinator daemon, for real deployments.
  */
 import { Command, Option } from 'clipanion';
-import { compileCoordinatorConfig, startCoordinator } from '@farm/coordinator';
-import { runDaemon } from '../daemons/run-daemon.js';
 
 export class CoordinatorCommand extends Command {
   static override paths = [['coordinator']];
@@ -32,13 +30,7 @@ export class CoordinatorCommand extends Command {
   nats = Option.String('--nats', { description: 'overrides nats.servers (comma-separated URLs)' });
 
   async execute(): Promise<number> {
-    return runDaemon({
-      label: 'farm coordinator',
-      configFile: this.config,
-      overrides: { stateDir: this.stateDir, listen: this.listen, nats: this.nats },
-      compile: compileCoordinatorConfig,
-      start: (config) => startCoordinator(config),
-      stderr: this.context.stderr,
-    });
+    const { runCoordinatorDaemon } = await import('../daemons/coordinator-daemon.js');
+    return runCoordinatorDaemon({ configFile: this.config, overrides: { stateDir: this.stateDir, listen: this.listen, nats: this.nats }, stderr: this.context.stderr });
   }
 }

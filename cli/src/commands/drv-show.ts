@@ -5,27 +5,7 @@
  * are read from the directory next to each file, or from --store-dir / --root for a chroot store.
  * All files are processed before anything is printed, so a bad file leaves stdout empty.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'clipanion';
-import {
-  DEFAULT_STORE_DIR,
-  computeOutputPaths,
-  derivationNameFromPath,
-  derivationPath,
-  isStorePath,
-  parseDerivation,
-  showDerivationEntry,
-  type Derivation,
-  type DrvHashMemo,
-  type InputDerivationResolver,
-  type ShowDerivationEntry,
-} from '@farm/nix';
-
-interface FarmCheck {
-  drvPath: { path: string; file: string | null; matches: boolean };
-  outputs: Record<string, { path: string | null; matches: boolean }>;
-}
 
 export class DrvShowCommand extends Command {
   static override paths = [['drv', 'show']];
@@ -68,64 +48,7 @@ export class DrvShowCommand extends Command {
   files = Option.Rest({ required: 1 });
 
   override async execute(): Promise<number> {
-    if (this.storeDir !== undefined && this.root !== undefined) {
-      this.context.stderr.write('farm drv show: use either --store-dir or --root, not both\n');
-      return 1;
-    }
-    const result: Record<string, ShowDerivationEntry & { farm: FarmCheck }> = {};
-    const memo: DrvHashMemo = new Map();
-    for (const file of this.files) {
-      try {
-        const [key, entry] = await this.showOne(file, memo);
-        Object.defineProperty(result, key, { value: entry, enumerable: true, writable: true, configurable: true });
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        this.context.stderr.write(`farm drv show: ${file}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-        return 1;
-      }
-    }
-    this.context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
-  }
-
-  private lookupDir(file: string): string {
-    if (this.storeDir !== undefined) return this.storeDir;
-    if (this.root !== undefined) return join(this.root, DEFAULT_STORE_DIR);
-    return dirname(file);
-  }
-
-  private async showOne(file: string, memo: DrvHashMemo): Promise<[string, ShowDerivationEntry & { farm: FarmCheck }]> {
-    const drv = parseDerivation(await readFile(file));
-    const base = basename(file);
-    const candidate = `${DEFAULT_STORE_DIR}/${base}`;
-    const fileDrvPath = base.endsWith('.drv') && isStorePath(candidate) ? candidate : undefined;
-    const name = fileDrvPath !== undefined ? derivationNameFromPath(fileDrvPath) : drv.env.get('name');
-    if (name === undefined || name === '') throw new Error('file name is not a store path and the derivation has no name env variable');
-    const computed = derivationPath(drv, name);
-    const key = fileDrvPath ?? computed;
-    const outputs = await computeOutputPaths(drv, name, this.resolver(this.lookupDir(file)), { memo });
-    const farm: FarmCheck = { drvPath: { path: computed, file: fileDrvPath ?? null, matches: computed === fileDrvPath }, outputs: {} };
-    for (const [o, p] of outputs) {
-      const claimed = drv.outputs.get(o)?.path ?? '';
-      farm.outputs[o] = { path: p ?? null, matches: p === undefined ? claimed === '' : p === claimed };
-    }
-    return [key, { ...showDerivationEntry(key, drv), farm }];
-  }
-
-  private resolver(dir: string): InputDerivationResolver {
-    return async (drvPath: string): Promise<Derivation> => {
-      const path = join(dir, basename(drvPath));
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch (e) {
-        throw new Error(`cannot read input derivation ${drvPath} (looked for ${path}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-      }
-      try {
-        return parseDerivation(bytes);
-      } catch (e) {
-        throw new Error(`input derivation ${drvPath}: ${(e as Error).message}`);
-      }
-    };
+    const { showDerivations } = await import('../tools/drv-show.js');
+    return showDerivations({ storeDir: this.storeDir, root: this.root, files: this.files, stdout: this.context.stdout, stderr: this.context.stderr });
   }
 }

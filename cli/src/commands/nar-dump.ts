@@ -7,10 +7,7 @@
  * pipe the bytes already sent cannot be recalled: the reader sees a truncated NAR (which every
  * NAR parser rejects) and this command exits 1 with the error on stderr.
  */
-import { fstatSync, ftruncateSync, lstatSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { Command, Option } from 'clipanion';
-import { NarReadable, isNixFormatError } from '@farm/nix';
 
 export class NarDumpCommand extends Command {
   static override paths = [['nar', 'dump']];
@@ -27,40 +24,7 @@ export class NarDumpCommand extends Command {
   target = Option.String({ name: 'path', required: true });
 
   async execute(): Promise<number> {
-    const out = this.context.stdout;
-    const fd = (out as { fd?: unknown }).fd;
-    const fileStart = typeof fd === 'number' ? regularFileSize(fd) : undefined;
-    try {
-      lstatSync(this.target);
-    } catch (e) {
-      this.context.stderr.write(`farm nar dump: cannot read ${this.target}: ${(e as { code?: string }).code ?? String(e)}\n`);
-      return 1;
-    }
-    try {
-      await pipeTo(new NarReadable(this.target), out);
-      return 0;
-    } catch (e) {
-      if (fileStart !== undefined && typeof fd === 'number') ftruncateSync(fd, fileStart);
-      this.context.stderr.write(`farm nar dump: ${isNixFormatError(e) ? e.message : String(e)}\n`);
-      return 1;
-    }
+    const { dumpNar } = await import('../tools/nar-dump.js');
+    return dumpNar({ target: this.target, stdout: this.context.stdout, stderr: this.context.stderr });
   }
-}
-
-/** Size of fd if it is a regular file (where output starts when appending), else undefined. */
-function regularFileSize(fd: number): number | undefined {
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Copies the readable into `out` with backpressure, without ending `out` (it is stdout). */
-async function pipeTo(src: NarReadable, out: Writable): Promise<void> {
-  for await (const chunk of src) {
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
-  }
-  await new Promise<void>((resolve, reject) => out.write('', (err) => (err ? reject(err) : resolve())));
 }

@@ -3,7 +3,6 @@
  * PATH` computes), printed as `sha256:<nix32> <size>` or as JSON.
  */
 import { Command, Option } from 'clipanion';
-import { hashPath, isNixFormatError } from '@farm/nix';
 
 export class NarHashCommand extends Command {
   static override paths = [['nar', 'hash']];
@@ -21,18 +20,7 @@ export class NarHashCommand extends Command {
   target = Option.String({ name: 'path', required: true });
 
   async execute(): Promise<number> {
-    try {
-      const { narHash, narSize } = hashPath(this.target);
-      if (this.json) {
-        const out = { narHash: narHash.toPrefixed('nix32'), narHashSRI: narHash.encode('sri'), narHashBase16: narHash.encode('base16'), narSize };
-        this.context.stdout.write(`${JSON.stringify(out)}\n`);
-      } else {
-        this.context.stdout.write(`${narHash.toPrefixed('nix32')} ${narSize}\n`);
-      }
-      return 0;
-    } catch (e) {
-      this.context.stderr.write(`farm nar hash: ${isNixFormatError(e) ? e.message : String(e)}\n`);
-      return 1;
-    }
+    const { printNarHash } = await import('../tools/nar-hash.js');
+    return printNarHash({ target: this.target, json: this.json, stdout: this.context.stdout, stderr: this.context.stderr });
   }
 }

@@ -4,7 +4,6 @@
  * removed, one line naming the problem and byte offset goes to stderr, and the exit status is 1.
  */
 import { Command, Option } from 'clipanion';
-import { isNixFormatError, unpackNar } from '@farm/nix';
 
 export class NarUnpackCommand extends Command {
   static override paths = [['nar', 'unpack']];
@@ -21,12 +20,7 @@ export class NarUnpackCommand extends Command {
   dest = Option.String({ required: true });
 
   async execute(): Promise<number> {
-    try {
-      await unpackNar(this.context.stdin, this.dest);
-      return 0;
-    } catch (e) {
-      this.context.stderr.write(`farm nar unpack: ${isNixFormatError(e) ? e.message : String(e)}\n`);
-      return 1;
-    }
+    const { unpackNarTo } = await import('../tools/nar-unpack.js');
+    return unpackNarTo({ dest: this.dest, stdin: this.context.stdin, stderr: this.context.stderr });
   }
 }

@@ -1,18 +1,10 @@
 /**
- * `farm submit <installable…>`: build derivations on the farm. The work is in
- * client/submit-flow.ts; this file turns flags into settings and picks the progress display.
+ * `farm submit <installable…>`: build derivations on the farm. This file declares the flags;
+ * client/submit-command-run.ts (loaded when the command runs) turns them into settings and picks
+ * the progress display, and client/submit-flow.ts does the work.
  */
 import { Command, Option } from 'clipanion';
-import { FarmError, systemClock } from '@farm/common';
 import { ClientCommand } from '../client/client-command.js';
-import { parseDuration } from '../client/durations.js';
-import { clientIdentity } from '../client/identity.js';
-import { runSubmit, type ReporterFactory } from '../client/submit-flow.js';
-import { parseInstallable, type Installable } from '../eval/index.js';
-import { JsonReporter } from '../progress/json-reporter.js';
-import { PlainReporter } from '../progress/plain-reporter.js';
-import type { SubmitReporter } from '../progress/reporter.js';
-import { TtyReporter } from '../progress/tty-reporter.js';
 
 export class SubmitCommand extends ClientCommand {
   static override paths = [['submit']];
@@ -59,70 +51,15 @@ export class SubmitCommand extends ClientCommand {
   installables = Option.Rest({ name: 'installable' });
 
   override async execute(): Promise<number> {
+    let run;
     let settings;
     try {
-      settings = this.settings();
+      run = await import('../client/submit-command-run.js');
+      settings = run.submitSettings(this, this.context.env);
     } catch (e) {
       return this.fail(e);
     }
-    return this.withClient(async (client) => {
-      const { stdout, stderr } = this.context;
-      const isTty = (stderr as { isTTY?: boolean }).isTTY === true && this.context.env['TERM'] !== 'dumb';
-      let reporter: SubmitReporter | undefined;
-      let submissionId: string | undefined;
-      const makeReporter: ReporterFactory = (model) => {
-        reporter = this.json ? new JsonReporter(stdout) : isTty ? new TtyReporter(stdout, stderr, model, systemClock) : new PlainReporter(stdout, stderr, model, systemClock);
-        return reporter;
-      };
-      // Ctrl-C stops watching, not the builds: leave the terminal tidy and say how to cancel.
-      const onInterrupt = (): void => {
-        reporter?.close();
-        if (submissionId !== undefined) stderr.write(`farm submit: stopped watching; ${submissionId} goes on on the farm (\`farm cancel ${submissionId}\` stops it)\n`);
-        process.exit(130);
-      };
-      process.once('SIGINT', onInterrupt);
-      try {
-        const outcome = await runSubmit(client, settings, makeReporter, systemClock, (id) => {
-          submissionId = id;
-          if (this.noWait && !this.json) stdout.write(`${id}\n`);
-        });
-        return outcome.exitCode;
-      } finally {
-        process.off('SIGINT', onInterrupt);
-      }
-    });
-  }
-
-  private settings() {
-    if (this.noWait && (this.copyBack || this.printBuildLogs)) {
-      throw new FarmError('INVALID_ARGUMENT', '--no-wait cannot be combined with --copy-back or --print-build-logs');
-    }
-    const priority = Number(this.priority);
-    if (!Number.isSafeInteger(priority) || Math.abs(priority) > 2 ** 31 - 1) {
-      throw new FarmError('INVALID_ARGUMENT', `--priority: '${this.priority}' is not an integer`);
-    }
-    const cwd = process.cwd();
-    return {
-      installables: this.parseInstallables(cwd),
-      priority,
-      timeoutMs: this.timeout !== undefined ? parseDuration(this.timeout, '--timeout') : 0,
-      maxSilentMs: this.maxSilentTime !== undefined ? parseDuration(this.maxSilentTime, '--max-silent-time') : 0,
-      client: clientIdentity(this.context.env),
-      printBuildLogs: this.printBuildLogs,
-      copyBack: this.copyBack,
-      noWait: this.noWait,
-      cwd,
-    };
-  }
-
-  private parseInstallables(cwd: string): Installable[] {
-    const attrs = this.attrs ?? [];
-    if (this.file !== undefined || attrs.length > 0) {
-      const file = this.file ?? 'default.nix';
-      const paths = [...attrs, ...this.installables];
-      return (paths.length > 0 ? paths : ['']).map((a) => parseInstallable(a, { file, cwd }));
-    }
-    if (this.installables.length === 0) throw new FarmError('INVALID_ARGUMENT', 'nothing to build: name an installable (e.g. .#all), or -f FILE -A ATTR');
-    return this.installables.map((t) => parseInstallable(t, { cwd }));
+    const { submitAndWatch } = run;
+    return this.withClient((client) => submitAndWatch(client, settings, this, this.context));
   }
 }

@@ -3,10 +3,7 @@
  */
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
-import { isFarmError } from '@farm/common';
-import { defaultStateDir } from '../client/address.js';
-import { defaultAgentCount, defaultMaxJobs, farmUp, HOST_SANDBOX_PATHS } from '../daemons/farm-up.js';
-import { untilSignal } from '../daemons/until-signal.js';
+import { defaultAgentCount, HOST_SANDBOX_PATHS } from '../daemons/farm-up-defaults.js';
 
 export class UpCommand extends Command {
   static override paths = [['up']];
@@ -45,40 +42,7 @@ export class UpCommand extends Command {
   json = Option.Boolean('--json', false, { description: 'print one JSON line with the addresses when ready, and one when stopped' });
 
   async execute(): Promise<number> {
-    const stateDir = this.stateDir ?? defaultStateDir(process.env);
-    const agents = this.agents ?? defaultAgentCount();
-    if (!Number.isInteger(agents) || agents < 1 || agents > 64) return this.fail('--agents must be a whole number from 1 to 64');
-    const maxJobs = this.maxJobs ?? defaultMaxJobs(agents);
-    if (!Number.isInteger(maxJobs) || maxJobs < 1) return this.fail('--max-jobs must be a whole number of at least 1');
-    const natsPort = this.natsPort ?? 0;
-    const say = (line: string): void => void this.context.stderr.write(`${line}\n`);
-    const signalled = untilSignal();
-    let farm;
-    try {
-      say(`farm up: starting in ${stateDir}`);
-      farm = await farmUp({ stateDir, agents, maxJobs, listen: this.listen, natsPort, natsUrl: this.nats, sandboxPaths: this.sandboxPaths ?? HOST_SANDBOX_PATHS, say });
-    } catch (e) {
-      return this.fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
-    }
-    if (this.json) {
-      this.context.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs })}\n`);
-    }
-    say(`  coordinator  ${farm.grpcAddress} (gRPC)`);
-    say(`  nats         ${farm.natsUrl} (JetStream)`);
-    say(`  agents       ${farm.agentNames.join(', ')} (${maxJobs} job${maxJobs === 1 ? '' : 's'} each; \`farm agents\` shows what they offer)`);
-    say(`  addresses    ${stateDir}/address.json`);
-    say(`  logs         ${stateDir}/logs/`);
-    say('farm up: ready — try `farm submit ./examples/dag#all`; Ctrl-C stops everything');
-    const sig = await signalled;
-    say(`farm up: ${sig}, stopping`);
-    await farm.stop();
-    if (this.json) this.context.stdout.write(`${JSON.stringify({ event: 'stopped' })}\n`);
-    say('farm up: stopped');
-    return 0;
-  }
-
-  private fail(message: string): number {
-    this.context.stderr.write(`farm up: ${message}\n`);
-    return 1;
+    const { runFarmUp } = await import('../daemons/up-command-run.js');
+    return runFarmUp(this, this.context);
   }
 }

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, FarmError, type Logger } from '@farm/common';
@@ -25,8 +25,7 @@ import { createCoordinatorClient } from '@farm/proto';
 import { processAlive, readAddressFile, writeAddressFile } from '../client/address.js';
 import { startEmbeddedNats, stopChild, type EmbeddedNats } from './nats-server.js';
 
-/** What /bin/sh (dash), bash and coreutils need on a Debian host (merged /usr): the examples' builders. */
-export const HOST_SANDBOX_PATHS: readonly string[] = ['/bin', '/usr', '/lib', '/lib64?'];
+export { defaultAgentCount, defaultMaxJobs, HOST_SANDBOX_PATHS } from './farm-up-defaults.js';
 
 export interface FarmUpOptions {
   readonly stateDir: string;
@@ -49,14 +48,6 @@ export interface RunningFarm {
 }
 
 const MAIN_JS = fileURLToPath(new URL('../main.js', import.meta.url));
-
-export function defaultAgentCount(): number {
-  return 2;
-}
-
-export function defaultMaxJobs(agents: number): number {
-  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, agents)));
-}
 
 export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
   const stateDir = options.stateDir;
