@@ -12,7 +12,7 @@
  * whole machine's CPU time during each phase (from /proc/stat: the run is CPU-bound on small
  * machines, so CPU per derivation is what decides the wall time).
  *
- *   npm run bench:farm -- [--layers 25] [--width 40] [--json]
+ *   npm run bench:farm -- [--layers 25] [--width 40] [--runs 1] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -148,16 +148,41 @@ export async function runFarmBench(options: FarmBenchOptions): Promise<FarmBench
   }
 }
 
+const HEADER = [
+  `| derivations | farm (\`farm up\`, 2 agents × 1 job) | Nix, \`sandbox = false\` | ratio | Nix, sandboxed | ratio | ready→assigned p50 | p99 | builds recorded | machine CPU per derivation: farm / Nix / sandboxed Nix |`,
+  `|---|---|---|---|---|---|---|---|---|---|`,
+];
+
+const perDrv = (cpuSeconds: number, r: FarmBenchResult) => ((cpuSeconds * 1000) / r.derivations).toFixed(1);
+
+function row(r: FarmBenchResult): string {
+  return (
+    `| ${r.derivations} | ${r.farmSeconds.toFixed(2)} s | ${r.nixSeconds.toFixed(2)} s | ${r.ratio.toFixed(2)} | ${r.nixSandboxedSeconds.toFixed(2)} s | ${r.ratioSandboxed.toFixed(2)} ` +
+    `| ${r.dispatchP50Ms.toFixed(1)} ms | ${r.dispatchP99Ms.toFixed(1)} ms | ${r.builds} | ${perDrv(r.farmCpuSeconds, r)} / ${perDrv(r.nixCpuSeconds, r)} / ${perDrv(r.nixSandboxedCpuSeconds, r)} ms |`
+  );
+}
+
 export function formatFarmBench(r: FarmBenchResult): string {
-  return [
-    `| derivations | farm (\`farm up\`, 2 agents × 1 job) | Nix, \`sandbox = false\` | ratio | Nix, sandboxed | ratio | ready→assigned p50 | p99 | builds recorded |`,
-    `|---|---|---|---|---|---|---|---|---|`,
-    `| ${r.derivations} | ${r.farmSeconds.toFixed(2)} s | ${r.nixSeconds.toFixed(2)} s | ${r.ratio.toFixed(2)} | ${r.nixSandboxedSeconds.toFixed(2)} s | ${r.ratioSandboxed.toFixed(2)} | ${r.dispatchP50Ms.toFixed(1)} ms | ${r.dispatchP99Ms.toFixed(1)} ms | ${r.builds} |`,
-    '',
-    `Machine CPU time: farm ${r.farmCpuSeconds.toFixed(1)} s (${((r.farmCpuSeconds * 1000) / r.derivations).toFixed(1)} ms per derivation), ` +
-      `Nix ${r.nixCpuSeconds.toFixed(1)} s (${((r.nixCpuSeconds * 1000) / r.derivations).toFixed(1)} ms), ` +
-      `sandboxed Nix ${r.nixSandboxedCpuSeconds.toFixed(1)} s (${((r.nixSandboxedCpuSeconds * 1000) / r.derivations).toFixed(1)} ms); ${r.cpus} CPUs.`,
-  ].join('\n');
+  return [...HEADER, row(r), '', `${r.cpus} CPUs.`].join('\n');
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Several runs, one row each, and the median ratios: this benchmark runs on shared machines whose
+ * speed drifts by tens of percent between runs, and each run measures all three side by side.
+ */
+export function formatFarmBenchRuns(runs: readonly FarmBenchResult[]): string {
+  const lines = [...HEADER, ...runs.map(row)];
+  if (runs.length > 1) {
+    lines.push('', `Median of ${runs.length} runs: farm / Nix ${median(runs.map((r) => r.ratio)).toFixed(2)}, farm / sandboxed Nix ${median(runs.map((r) => r.ratioSandboxed)).toFixed(2)}.`);
+  }
+  lines.push('', `${runs[0]?.cpus ?? 0} CPUs.`);
+  return lines.join('\n');
 }
 
 function arg(args: string[], name: string, fallback: number): number {
@@ -170,6 +195,9 @@ function arg(args: string[], name: string, fallback: number): number {
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const args = process.argv.slice(2);
-  const result = await runFarmBench({ layers: arg(args, '--layers', 25), width: arg(args, '--width', 40), agents: 2, maxJobs: 1 });
-  process.stdout.write(args.includes('--json') ? `${JSON.stringify(result)}\n` : `${formatFarmBench(result)}\n\nreproduce: ${result.command}\n`);
+  const options = { layers: arg(args, '--layers', 25), width: arg(args, '--width', 40), agents: 2, maxJobs: 1 };
+  const runs: FarmBenchResult[] = [];
+  for (let i = arg(args, '--runs', 1); i > 0; i--) runs.push(await runFarmBench(options));
+  const command = `npm run bench:farm -- --layers ${options.layers} --width ${options.width}${runs.length > 1 ? ` --runs ${runs.length}` : ''}`;
+  process.stdout.write(args.includes('--json') ? `${JSON.stringify(runs.length === 1 ? runs[0] : runs)}\n` : `${formatFarmBenchRuns(runs)}\n\nreproduce: ${command}\n`);
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatFarmBench, runFarmBench } from '../src/index.js';
+import { formatFarmBench, formatFarmBenchRuns, runFarmBench } from '../src/index.js';
 
 test('the farm-vs-nix benchmark harness builds a tiny DAG both ways and reports a ratio', { timeout: 180_000 }, async () => {
   const r = await runFarmBench({ layers: 2, width: 3, agents: 2, maxJobs: 1 });
@@ -16,4 +16,6 @@ test('the farm-vs-nix benchmark harness builds a tiny DAG both ways and reports 
   for (const cpu of [r.farmCpuSeconds, r.nixCpuSeconds, r.nixSandboxedCpuSeconds]) assert.ok(Number.isFinite(cpu) && cpu >= 0);
   assert.ok(Number.isFinite(r.dispatchP50Ms) && Number.isFinite(r.dispatchP99Ms));
   assert.match(formatFarmBench(r), /Nix, sandboxed/);
+  const twice = formatFarmBenchRuns([r, { ...r, ratio: r.ratio * 3, ratioSandboxed: r.ratioSandboxed * 3 }]);
+  assert.match(twice, new RegExp(`Median of 2 runs: farm / Nix ${(r.ratio * 2).toFixed(2)}, farm / sandboxed Nix ${(r.ratioSandboxed * 2).toFixed(2)}`));
 });
