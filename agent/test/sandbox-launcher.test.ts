@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Launcher } from '../src/sandbox/launcher.js';
 import { runSandboxed } from '../src/sandbox/run-sandboxed.js';
@@ -68,6 +69,25 @@ test('a launcher killed mid-build ends the build as a setup failure, its sandbox
     const again = await runSandboxed({ bwrap: 'bwrap', options: ['--ro-bind', '/', '/'], command: ['--', '/bin/sh', '-c', 'echo back'], onLog: () => undefined, launcher });
     assert.deepEqual(again, { kind: 'exited', exitCode: 0 });
     assert.notEqual(launcher.processId, helper, 'a new launcher process');
+  } finally {
+    launcher.close();
+  }
+});
+
+test('a stranger on the log socket with a wrong token is cut off, and builds log as before', T, async () => {
+  const launcher = new Launcher();
+  try {
+    const warm = await launcher.launch({ file: '/bin/true', args: [], fd4: '', onLog: () => undefined, onStatus: () => undefined });
+    await warm.closed;
+    const stranger = connect(launcher.logSocket);
+    const closed = new Promise<void>((resolve) => stranger.once('close', () => resolve()));
+    stranger.on('error', () => undefined);
+    stranger.write(`${'0'.repeat(32)}\ninjected\n`);
+    await closed;
+    const chunks: Buffer[] = [];
+    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', 'echo mine'], fd4: '', onLog: (c) => chunks.push(c), onStatus: () => undefined });
+    assert.deepEqual(await launched.closed, { code: 0, signal: null });
+    assert.equal(Buffer.concat(chunks).toString(), 'mine\n');
   } finally {
     launcher.close();
   }

@@ -38,6 +38,7 @@ interface InFlight {
   logEnded: boolean;
   /** Set when the launcher reported that no log connection exists or will arrive. */
   noLog: boolean;
+  grace?: NodeJS.Timeout;
   resolvePid: (pid: number | undefined) => void;
   resolveClosed: (r: { code: number | null; signal: string | null; error?: string }) => void;
 }
@@ -45,8 +46,20 @@ interface InFlight {
 const HELPER = fileURLToPath(new URL('./launcher-main.js', import.meta.url));
 /** The launcher only forks and relays: a small heap keeps its forks cheap. */
 const HELPER_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
-/** A log connection that has not named its launch by then is dropped. */
+/**
+ * A log connection that has not named its launch by then is dropped, and no more than this many
+ * unnamed ones are kept: the log server is an abstract socket, reachable by any process in the
+ * host's network namespace (fixed-output builds share it), which can only ever open connections
+ * that are closed (the 128-bit token is never guessed), and cannot pile them up.
+ */
 const HEADER_TIMEOUT_MS = 10_000;
+const MAX_UNNAMED_CONNECTIONS = 1024;
+/**
+ * Once bwrap exited, every process that held the log connection is gone, so its end of file is
+ * only the agent reading what is buffered away. Should it never come (the connection was dropped
+ * as unnamed above), the launch ends anyway after this long instead of hanging the build.
+ */
+const LOG_EOF_GRACE_MS = 30_000;
 
 export class Launcher {
   private helper: ChildProcess | undefined;
@@ -54,6 +67,8 @@ export class Launcher {
   private readonly socketName = `\0farm-launcher-${process.pid}-${randomBytes(8).toString('hex')}`;
   private readonly inFlight = new Map<string, InFlight>();
   private listening: Promise<void> | undefined;
+  /** Log connections that have not sent their header yet. */
+  private unnamed = 0;
 
   async launch(options: LaunchOptions): Promise<Launched> {
     await this.listen();
@@ -68,6 +83,11 @@ export class Launcher {
     const request: LaunchRequest = { type: 'launch', token, file: options.file, args: options.args, fd4: options.fd4, logSocket: this.socketName };
     helper.send(request);
     return { pid, closed };
+  }
+
+  /** The log server's abstract socket name (NUL first). */
+  get logSocket(): string {
+    return this.socketName;
   }
 
   /** The launcher process's pid, while it runs. */
@@ -139,10 +159,17 @@ export class Launcher {
     f.exit ??= exit;
     if (noLog) f.noLog = true;
     this.settle(token, f);
+    if (this.inFlight.has(token) && f.grace === undefined) {
+      f.grace = setTimeout(() => {
+        f.noLog = true;
+        this.settle(token, f);
+      }, LOG_EOF_GRACE_MS);
+    }
   }
 
   private settle(token: string, f: InFlight): void {
     if (f.exit === undefined || !(f.logEnded || f.noLog)) return;
+    if (f.grace !== undefined) clearTimeout(f.grace);
     this.inFlight.delete(token);
     if (this.inFlight.size === 0) this.setRef(false);
     f.resolveClosed(f.exit);
@@ -150,6 +177,17 @@ export class Launcher {
 
   /** A log connection: its header names the launch, the rest is the build's output. */
   private accept(socket: Socket): void {
+    if (this.unnamed >= MAX_UNNAMED_CONNECTIONS) {
+      socket.destroy();
+      return;
+    }
+    this.unnamed++;
+    let named = false;
+    const name = () => {
+      if (!named) this.unnamed--;
+      named = true;
+    };
+    socket.once('close', name);
     let header = Buffer.alloc(0);
     let f: InFlight | undefined;
     let token: string | undefined;
@@ -163,6 +201,7 @@ export class Launcher {
       header = Buffer.concat([header, data]);
       if (header.length < LOG_HEADER_BYTES) return;
       clearTimeout(timer);
+      name();
       token = header.subarray(0, LOG_HEADER_BYTES - 1).toString('latin1');
       f = this.inFlight.get(token);
       if (f === undefined || header[LOG_HEADER_BYTES - 1] !== 0x0a) {
