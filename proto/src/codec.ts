@@ -25,13 +25,21 @@ function farmRoot(): protobuf.Root {
   return root;
 }
 
+/** Looked-up types by the name callers use: lookupType walks the namespace tree on every call. */
+const types = new Map<string, protobuf.Type>();
+
 function messageType(name: string): protobuf.Type {
+  const known = types.get(name);
+  if (known !== undefined) return known;
   const fullName = name.includes('.') ? name : `farm.v1.${name}`;
+  let t: protobuf.Type;
   try {
-    return farmRoot().lookupType(fullName);
+    t = farmRoot().lookupType(fullName);
   } catch {
     throw new ProtoMessageError(`unknown message type '${name}'`);
   }
+  types.set(name, t);
+  return t;
 }
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true, arrays: true, objects: true };
