@@ -82,11 +82,14 @@ const MAX_DRV_HASH_MEMO = 250_000;
  * immutable (a store path names its content) and their types are read-only, so sharing is safe.
  */
 const MAX_PARSED_DERIVATIONS = 4096;
+/** …and at most this many ATerm bytes of them (a parsed derivation takes a few times its text). */
+const MAX_PARSED_DERIVATION_BYTES = 8 * 1024 * 1024;
 
 export class LmdbFarmStore implements FarmStore {
   private closed = false;
   private readonly drvHashMemo: DrvHashMemo = new Map();
-  private readonly parsedDerivations = new Map<string, Derivation>();
+  private readonly parsedDerivations = new Map<string, { readonly drv: Derivation; readonly bytes: number }>();
+  private parsedBytes = 0;
 
   constructor(
     readonly layout: StoreLayout,
@@ -330,15 +333,18 @@ export class LmdbFarmStore implements FarmStore {
 
   async getDerivation(drvPath: string): Promise<Derivation | undefined> {
     const cached = this.parsedDerivations.get(drvPath);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return cached.drv;
     const bytes = await this.getDerivationAterm(drvPath);
     if (bytes === undefined) return undefined;
     const drv = parseDerivation(bytes);
-    if (this.parsedDerivations.size >= MAX_PARSED_DERIVATIONS) {
-      // Oldest first (a Map iterates in insertion order): the DAG's recent layers stay.
-      this.parsedDerivations.delete(this.parsedDerivations.keys().next().value!);
+    this.parsedDerivations.set(drvPath, { drv, bytes: bytes.length });
+    this.parsedBytes += bytes.length;
+    // Oldest first (a Map iterates in insertion order): the DAG's recent layers stay.
+    while (this.parsedDerivations.size > MAX_PARSED_DERIVATIONS || this.parsedBytes > MAX_PARSED_DERIVATION_BYTES) {
+      const [oldest, entry] = this.parsedDerivations.entries().next().value!;
+      this.parsedDerivations.delete(oldest);
+      this.parsedBytes -= entry.bytes;
     }
-    this.parsedDerivations.set(drvPath, drv);
     return drv;
   }
 
