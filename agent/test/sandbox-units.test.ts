@@ -31,7 +31,7 @@ test('sandbox paths: a host symlink into another identity bind becomes the same 
   assert.equal(preferSymlinks([bind('/bin')], readLink)[0]!.symlink, undefined, 'no /usr bind: the link would dangle');
   assert.equal(preferSymlinks([bind('/bin', '/elsewhere'), bind('/usr')], readLink)[0]!.symlink, undefined, 'TARGET=SOURCE binds stay binds');
   const args = bwrapArguments({
-    scratchStore: '/s/store', buildDir: '/s/build', etcFiles: { dir: '/s/etc', passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
+    scratchStore: '/s/store', buildDir: '/s/build', etcDir: '/s/etc',
     inputs: [], sandboxPaths: got.slice(0, 2), network: false, env: new Map(), builder: '/bin/sh', args: [],
   }).options.join(' ');
   assert.ok(args.includes('--symlink usr/bin /bin') && args.includes('--ro-bind /usr /usr') && !args.includes('--ro-bind /bin /bin'));
@@ -74,7 +74,7 @@ test('bwrap arguments: isolated unless fixed-output, inputs bound read-only insi
   const layout = {
     scratchStore: '/s/store',
     buildDir: '/s/build',
-    etcFiles: { dir: '/s/etc', passwd: '/s/etc/passwd', group: '/s/etc/group', hosts: '/s/etc/hosts' },
+    etcDir: '/s/etc',
     inputs: [{ source: '/root/store/abc-in', target: '/nix/store/abc-in' }],
     sandboxPaths: [{ source: '/usr', target: '/usr' }],
     network: false,

@@ -163,7 +163,7 @@ function row(r: FarmBenchResult): string {
 }
 
 export function formatFarmBench(r: FarmBenchResult): string {
-  return [...HEADER, row(r), '', `${r.cpus} CPUs.`].join('\n');
+  return formatFarmBenchRuns([r]);
 }
 
 const median = (xs: readonly number[]): number => {

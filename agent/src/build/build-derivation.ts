@@ -42,7 +42,7 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
   try {
     const dirs = { store: join(scratch, 'store'), build: join(scratch, 'build') };
     for (const d of Object.values(dirs)) mkdirSync(d, { mode: 0o700 });
-    const etcFiles = sharedEtcFiles(request.workDir);
+    const etcDir = sharedEtcDir(request.workDir);
 
     const { env, files } = makeBuildEnv({
       drvEnv: request.drv.env,
@@ -55,7 +55,7 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
     const { options, command } = bwrapArguments({
       scratchStore: dirs.store,
       buildDir: dirs.build,
-      etcFiles,
+      etcDir,
       inputs: request.inputClosure.map((p) => ({ source: join(request.storeRoot, basename(p)), target: p })),
       sandboxPaths,
       network: fixedOutput,
@@ -158,10 +158,9 @@ function checkRequest(r: BuildRequest): boolean {
  * never binds it half-written; one left by an older version or an interrupted write is replaced.
  */
 const checkedEtcDirs = new Set<string>();
-function sharedEtcFiles(workDir: string): { dir: string; passwd: string; group: string; hosts: string } {
+function sharedEtcDir(workDir: string): string {
   const dir = join(workDir, 'sandbox-etc');
-  const files = { dir, passwd: join(dir, 'passwd'), group: join(dir, 'group'), hosts: join(dir, 'hosts') };
-  if (checkedEtcDirs.has(dir)) return files;
+  if (checkedEtcDirs.has(dir)) return dir;
   const expected = [
     ['group', etcGroup()],
     ['hosts', etcHosts()],
@@ -179,11 +178,11 @@ function sharedEtcFiles(workDir: string): { dir: string; passwd: string; group: 
     } catch (e) {
       // Another process of this work dir put its identical copy in place first.
       rmSync(tmp, { recursive: true, force: true });
-      if (!existsSync(files.hosts)) throw e;
+      if (!existsSync(join(dir, 'hosts'))) throw e;
     }
   }
   checkedEtcDirs.add(dir);
-  return files;
+  return dir;
 }
 
 /**

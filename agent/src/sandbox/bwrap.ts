@@ -35,6 +35,7 @@
  * input closures never meet ARG_MAX and do not show up in `ps`; only the builder's own argv is
  * on the command line (bwrap does not accept the command inside --args).
  */
+import { join } from 'node:path';
 import { SANDBOX_BUILD_DIR, SANDBOX_STORE_DIR } from './build-env.js';
 import { SANDBOX_GID, SANDBOX_UID } from './etc-files.js';
 import type { SandboxBind } from './sandbox-paths.js';
@@ -44,9 +45,8 @@ export interface SandboxLayout {
   readonly scratchStore: string;
   /** Host dir bound writable at /build. */
   readonly buildDir: string;
-  /** Host files for /etc/passwd, /etc/group and /etc/hosts. */
-  /** Nix's /etc files, and `dir`: a directory holding exactly those three (see bwrapArguments). */
-  readonly etcFiles: { readonly dir: string; readonly passwd: string; readonly group: string; readonly hosts: string };
+  /** Host dir holding exactly Nix's /etc files: passwd, group and hosts (see bwrapArguments). */
+  readonly etcDir: string;
   /** Input closure: host source → full store path as seen inside. */
   readonly inputs: readonly SandboxBind[];
   readonly sandboxPaths: readonly SandboxBind[];
@@ -71,18 +71,21 @@ export function bwrapArguments(layout: SandboxLayout): BwrapCommandLine {
   a.push('--cap-drop', 'ALL', '--die-with-parent', '--new-session', '--hostname', 'localhost');
   a.push('--proc', '/proc', '--dev', '/dev');
   for (const b of layout.sandboxPaths) a.push(...(b.symlink !== undefined ? ['--symlink', b.symlink, b.target] : ['--ro-bind', b.source, b.target]));
-  if (!layout.network && !layout.sandboxPaths.some((b) => b.target === '/etc' || b.target.startsWith('/etc/'))) {
-    // The usual case: one bind of a directory holding exactly passwd, group and hosts. Every
-    // bind costs bwrap a mount and a read of /proc/self/mountinfo; two fewer save ~1 ms a build.
-    a.push('--ro-bind', layout.etcFiles.dir, '/etc');
-  } else if (layout.network) {
-    a.push('--ro-bind', layout.etcFiles.passwd, '/etc/passwd', '--ro-bind', layout.etcFiles.group, '/etc/group');
-    a.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf');
-    a.push('--ro-bind-try', '/etc/services', '/etc/services');
+  const etcPathInside = layout.sandboxPaths.some((b) => b.target === '/etc' || b.target.startsWith('/etc/'));
+  if (!layout.network && !etcPathInside) {
+    // The usual case: one bind of the directory. Every bind costs bwrap a mount and a read of
+    // /proc/self/mountinfo; two fewer save ~1 ms a build.
+    a.push('--ro-bind', layout.etcDir, '/etc');
   } else {
-    // A sandbox path inside /etc needs its mount point created in a writable /etc.
-    a.push('--ro-bind', layout.etcFiles.passwd, '/etc/passwd', '--ro-bind', layout.etcFiles.group, '/etc/group');
-    a.push('--ro-bind', layout.etcFiles.hosts, '/etc/hosts');
+    // File by file: fixed-output builds add the host's network files, and a sandbox path inside
+    // /etc needs its mount point created in a writable /etc.
+    a.push('--ro-bind', join(layout.etcDir, 'passwd'), '/etc/passwd', '--ro-bind', join(layout.etcDir, 'group'), '/etc/group');
+    if (layout.network) {
+      a.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf');
+      a.push('--ro-bind-try', '/etc/services', '/etc/services');
+    } else {
+      a.push('--ro-bind', join(layout.etcDir, 'hosts'), '/etc/hosts');
+    }
   }
   a.push('--bind', layout.scratchStore, SANDBOX_STORE_DIR);
   for (const b of layout.inputs) a.push('--ro-bind', b.source, b.target);

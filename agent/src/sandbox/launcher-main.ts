@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { LaunchRequest, LauncherEvent } from './launcher-protocol.js';
 
 const send = (event: LauncherEvent) => process.send?.(event);
@@ -44,7 +45,7 @@ function start(r: LaunchRequest, log: ReturnType<typeof connect>): void {
     return;
   }
   send({ type: 'spawned', token: r.token, pid: child.pid });
-  const fd4 = child.stdio[4] as NodeJS.WritableStream & { on: (e: 'error', f: () => void) => void };
+  const fd4 = child.stdio[4] as Writable;
   // A child that exits before reading it all closes the pipe: not our error to report.
   fd4.on('error', () => undefined);
   fd4.end(Buffer.from(r.fd4, 'utf8'));
