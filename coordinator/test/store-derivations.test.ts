@@ -151,3 +151,38 @@ test('a derivation whose inputs are not in the store yet is refused naming the i
     assert.deepEqual(await snapshot(store), before);
   });
 });
+
+test('addDerivations stores a whole closure in one call; a refusal keeps the ones before it and nothing after', async () => {
+  await withStore(async (store) => {
+    await addSources(store);
+    const order = dependencyOrder();
+    // One call: every derivation's inputs come earlier in the same batch.
+    const results = await store.addDerivations(order.map((v) => ({ drvPath: v.drvPath, aterm: v.aterm })));
+    assert.deepEqual(results, order.map(() => ({ added: true })));
+    for (const v of order) assert.equal(Buffer.from((await store.getDerivationAterm(v.drvPath))!).toString(), v.aterm, v.drvPath);
+    // Again, plus a duplicate inside the batch: nothing new.
+    const again = await store.addDerivations([...order, order[0]!].map((v) => ({ drvPath: v.drvPath, aterm: v.aterm })));
+    assert.ok(again.every((r) => !r.added));
+  });
+  await withStore(async (store) => {
+    await addSources(store);
+    const order = dependencyOrder();
+    const chainB = order.findIndex((v) => v.name === 'chain-b');
+    assert.ok(chainB > 0);
+    const tampered = serialiseDerivation(withEnv(parseDerivation(order[chainB]!.aterm), 'PATH', '/evil'));
+    const list = order.map((v, i) => ({ drvPath: v.drvPath, aterm: i === chainB ? tampered : v.aterm }));
+    await assert.rejects(store.addDerivations(list), /-chain-b\.drv: derivation does not match its paths/);
+    for (const [i, v] of order.entries()) assert.equal(await store.isValidPath(v.drvPath), i < chainB, `${v.name} (#${i}) stored: ${i < chainB}`);
+    // Two different texts for one path inside a batch: the second is refused.
+    const first = order[0]!;
+    await assert.rejects(
+      store.addDerivations([
+        { drvPath: order[chainB]!.drvPath, aterm: order[chainB]!.aterm },
+        { drvPath: order[chainB]!.drvPath, aterm: tampered },
+      ]),
+      /already holds different contents/,
+    );
+    assert.equal(await store.isValidPath(order[chainB]!.drvPath), true, 'the first of the two is stored');
+    assert.deepEqual(await store.addDerivations([{ drvPath: first.drvPath, aterm: first.aterm }]), [{ added: false }]);
+  });
+});

@@ -64,6 +64,11 @@ export interface FarmStore {
    * already be in the store) and stores it as a valid path plus its parsed form.
    */
   addDerivation(drvPath: string, aterm: Uint8Array | string): Promise<AddResult>;
+  /**
+   * addDerivation for many, in order (each may use earlier ones as inputs), stored together. A
+   * refusal throws after the derivations before it are stored.
+   */
+  addDerivations(list: readonly { readonly drvPath: string; readonly aterm: Uint8Array | string }[]): Promise<AddResult[]>;
   getDerivation(drvPath: string): Promise<Derivation | undefined>;
   getDerivationAterm(drvPath: string): Promise<Uint8Array | undefined>;
 

@@ -490,13 +490,11 @@ export class FarmService implements AgentApi {
     this.assertOpen();
     const list = Array.isArray(req.derivations) ? req.derivations : [];
     if (list.length > 10_000) throw invalid(`${list.length} derivations in one AddDerivations call; at most 10,000`);
-    const alreadyValid: boolean[] = [];
     for (const [i, d] of list.entries()) {
       if (typeof d?.drvPath !== 'string' || !(d.aterm instanceof Uint8Array)) throw invalid(`derivation #${i} needs a drvPath and its ATerm`);
-      const r = await farmErrors(() => this.store.addDerivation(d.drvPath, d.aterm));
-      alreadyValid.push(!r.added);
     }
-    return { alreadyValid };
+    const results = await farmErrors(() => this.store.addDerivations(list.map((d) => ({ drvPath: d.drvPath, aterm: d.aterm }))));
+    return { alreadyValid: results.map((r) => !r.added) };
   }
 
   // ---------------------------------------------------------------- internals

@@ -39,7 +39,7 @@ import {
 import { DEFAULT_FARM_STORE_LIMITS, type AddResult, type FarmStore, type FarmStoreLimits, type NarSource } from '../../ports/farm-store.js';
 import { openLmdbEnv, type LmdbEnv } from '../lmdb/env.js';
 import { pathInfoToRecord, recordToPathInfo, STORE_DATABASES, type PathInfoRecord, type StoreDatabaseName } from '../lmdb/schema.js';
-import { derivationNar, parseDerivationUpload, verifyDerivationUpload } from './derivation-upload.js';
+import { derivationNar, parseDerivationUpload, verifyDerivationUpload, type ParsedDerivationUpload } from './derivation-upload.js';
 import { drainNar, ingestNar, ingestNarToFile, MemorySink, type IngestedNar } from './ingest-nar.js';
 import { narFileName, placeOnce, prepareLayout, storeLayout, type StoreLayout } from './layout.js';
 import { checkPathInfo, type CheckedPathInfo } from './path-checks.js';
@@ -71,6 +71,15 @@ export async function openFarmStore(options: OpenFarmStoreOptions): Promise<Lmdb
   const env = openLmdbEnv({ file: layout.dbFile, databases: STORE_DATABASES });
   return new LmdbFarmStore(layout, env, { ...DEFAULT_FARM_STORE_LIMITS, ...options.limits }, options.clock ?? systemClock, logger, inlineNarMax);
 }
+
+/** A path checked and received, waiting for its commit. */
+interface PreparedPath {
+  readonly stored: PathInfo;
+  readonly inline: Buffer | undefined;
+  readonly extra: (() => void) | undefined;
+}
+
+const NO_PENDING: ReadonlySet<string> = new Set();
 
 /** Entries (about 200 bytes each) before the derivation-hash memo starts over. */
 const MAX_DRV_HASH_MEMO = 250_000;
@@ -166,12 +175,22 @@ export class LmdbFarmStore implements FarmStore {
 
   /** addPath, with `extra` writes done in the same transaction as the path info. */
   private async addPathWith(info: PathInfo, nar: NarSource, extra: (() => void) | undefined): Promise<AddResult> {
+    const prepared = await this.preparePath(info, nar, extra, NO_PENDING);
+    return prepared === undefined ? { added: false } : this.commitPath(prepared);
+  }
+
+  /**
+   * Everything addPath does before its commit: checks, the NAR received and verified (and, for a
+   * file, placed). undefined = already valid (the NAR drained). `pending` are paths prepared in
+   * the same batch, ahead of this one, which count as valid references.
+   */
+  private async preparePath(info: PathInfo, nar: NarSource, extra: (() => void) | undefined, pending: ReadonlySet<string>): Promise<PreparedPath | undefined> {
     const checked = checkPathInfo(info, this.limits);
     if (this.valid(info.path)) {
       await drainNar(nar);
-      return { added: false };
+      return undefined;
     }
-    this.assertReferencesValid(info.path, checked.references);
+    this.assertReferencesValid(info.path, checked.references, pending);
 
     // Small NARs go to memory and then into the commit; the rest to a file placed before it.
     let inline: Buffer | undefined;
@@ -188,21 +207,27 @@ export class LmdbFarmStore implements FarmStore {
         await rm(tmp, { force: true });
       }
     }
-
     const stored: PathInfo = { ...info, references: checked.references, registrationTime: BigInt(Math.floor(this.clock.now() / 1000)) };
-    const narKey = info.narHash.nix32;
-    // Conditional puts (lmdb-js ifNoExists): they apply, atomically and in one commit, only if
-    // no one registered the path meanwhile, and the condition is checked on lmdb's writer thread
-    // with no callback back into the event loop. The references were checked above and stay
-    // valid: nothing removes a path from the store.
+    return { stored, inline, extra };
+  }
+
+  /**
+   * The commit of a prepared path. Conditional puts (lmdb-js ifNoExists): they apply, atomically
+   * and in one commit, only if no one registered the path meanwhile, and the condition is
+   * checked on lmdb's writer thread with no callback back into the event loop. The references
+   * were checked when it was prepared and stay valid: nothing removes a path from the store.
+   * Commits issued in one event turn share one LMDB transaction (and one sync).
+   */
+  private async commitPath({ stored, inline, extra }: PreparedPath): Promise<AddResult> {
+    const narKey = stored.narHash.nix32;
     const dbs = this.dbs;
-    const added = await dbs.pathInfos.ifNoExists(info.path, () => {
+    const added = await dbs.pathInfos.ifNoExists(stored.path, () => {
       if (inline !== undefined && !dbs.inlineNars.doesExist(narKey)) dbs.inlineNars.put(narKey, inline);
-      dbs.pathInfos.put(info.path, pathInfoToRecord(stored));
-      dbs.hashParts.put(parseStorePath(info.path).hashPart, info.path);
+      dbs.pathInfos.put(stored.path, pathInfoToRecord(stored));
+      dbs.hashParts.put(parseStorePath(stored.path).hashPart, stored.path);
       extra?.();
     });
-    if (added) this.logger.debug({ path: info.path, narSize: info.narSize.toString(), inline: inline !== undefined }, 'path added');
+    if (added) this.logger.debug({ path: stored.path, narSize: stored.narSize.toString(), inline: inline !== undefined }, 'path added');
     return { added };
   }
 
@@ -241,9 +266,9 @@ export class LmdbFarmStore implements FarmStore {
     }
   }
 
-  private assertReferencesValid(path: string, references: readonly string[]): void {
+  private assertReferencesValid(path: string, references: readonly string[], pending: ReadonlySet<string> = NO_PENDING): void {
     for (const ref of references) {
-      if (ref !== path && !this.valid(ref)) {
+      if (ref !== path && !pending.has(ref) && !this.valid(ref)) {
         throw new FarmError('FAILED_PRECONDITION', `${path}: reference ${ref} is not valid in the farm store (upload it first)`, { reference: ref });
       }
     }
@@ -300,25 +325,62 @@ export class LmdbFarmStore implements FarmStore {
   }
 
   async addDerivation(drvPath: string, aterm: Uint8Array | string): Promise<AddResult> {
+    const [result] = await this.addDerivations([{ drvPath, aterm }]);
+    return result!;
+  }
+
+  /**
+   * Verifies the derivations in order — each may use those before it as inputs — and stores all
+   * of them in one commit (one sync instead of one per derivation: uploading a 1,000-derivation
+   * closure was bound by those syncs). If one is refused, the ones before it are still stored
+   * and then its error is thrown, as if they had been added one at a time.
+   */
+  async addDerivations(list: readonly { readonly drvPath: string; readonly aterm: Uint8Array | string }[]): Promise<AddResult[]> {
+    const batch = new Map<string, ParsedDerivationUpload>();
+    const prepared: (PreparedPath | undefined)[] = [];
+    let failure: { error: unknown } | undefined;
+    for (const { drvPath, aterm } of list) {
+      try {
+        prepared.push(await this.prepareDerivation(drvPath, aterm, batch));
+      } catch (error) {
+        failure = { error };
+        break;
+      }
+    }
+    // No await between these commits: lmdb-js puts them in one transaction.
+    const results = await Promise.all(prepared.map((p) => (p === undefined ? { added: false } : this.commitPath(p))));
+    // The scheduler reads these derivations next (submit, then every assignment): keep them parsed.
+    for (const [drvPath, upload] of batch) this.rememberParsed(drvPath, upload.drv, upload.bytes.length);
+    if (failure !== undefined) throw failure.error;
+    return results;
+  }
+
+  /** addDerivation's checks, up to its commit; undefined = already stored (or earlier in `batch`). */
+  private async prepareDerivation(drvPath: string, aterm: Uint8Array | string, batch: Map<string, ParsedDerivationUpload>): Promise<PreparedPath | undefined> {
     const upload = parseDerivationUpload(drvPath, aterm, this.limits);
-    if (this.valid(drvPath) && this.dbs.derivations.doesExist(drvPath)) {
+    const known = batch.get(drvPath)?.bytes ?? (this.valid(drvPath) ? (this.dbs.derivations.get(drvPath) as Uint8Array | undefined) : undefined);
+    if (known !== undefined) {
       // Same path ⇒ same bytes were verified before; still refuse bytes that do not belong here.
-      if (!Buffer.from(this.dbs.derivations.get(drvPath) as Uint8Array).equals(Buffer.from(upload.bytes))) {
+      if (!Buffer.from(known).equals(Buffer.from(upload.bytes))) {
         throw new FarmError('INVALID_ARGUMENT', `${drvPath}: the store already holds different contents for this derivation`);
       }
-      return { added: false };
+      return undefined;
     }
-    this.assertReferencesValid(drvPath, upload.references);
+    const pending: ReadonlySet<string> = new Set(batch.keys());
+    this.assertReferencesValid(drvPath, upload.references, pending);
     // Stored derivations are verified and immutable, so their hashes modulo are memoised across
     // uploads: without it every upload re-hashed its whole input closure (quadratic on deep DAGs).
     if (this.drvHashMemo.size > MAX_DRV_HASH_MEMO) this.drvHashMemo.clear();
-    await verifyDerivationUpload(drvPath, upload, (p) => this.readInputDerivation(p), this.drvHashMemo);
+    await verifyDerivationUpload(drvPath, upload, (p) => batch.get(p)?.drv ?? this.readInputDerivation(p), this.drvHashMemo);
     // The NAR is built in memory and still goes through addPath's reader and checks (cheap for
     // a .drv, and the text content address is verified against the bytes actually stored).
     const { nar, info } = derivationNar(drvPath, upload);
-    return this.addPathWith(info, new StreamSource(nar, 'NAR_TRUNCATED'), () => {
+    const extra = (): void => {
       this.dbs.derivations.put(drvPath, Buffer.from(upload.bytes));
-    });
+    };
+    const prepared = await this.preparePath(info, new StreamSource(nar, 'NAR_TRUNCATED'), extra, pending);
+    if (prepared !== undefined) batch.set(drvPath, upload);
+    return prepared;
   }
 
   async getDerivationAterm(drvPath: string): Promise<Uint8Array | undefined> {
@@ -337,15 +399,24 @@ export class LmdbFarmStore implements FarmStore {
     const bytes = await this.getDerivationAterm(drvPath);
     if (bytes === undefined) return undefined;
     const drv = parseDerivation(bytes);
-    this.parsedDerivations.set(drvPath, { drv, bytes: bytes.length });
-    this.parsedBytes += bytes.length;
+    this.rememberParsed(drvPath, drv, bytes.length);
+    return drv;
+  }
+
+  private rememberParsed(drvPath: string, drv: Derivation, bytes: number): void {
+    const previous = this.parsedDerivations.get(drvPath);
+    if (previous !== undefined) {
+      this.parsedDerivations.delete(drvPath);
+      this.parsedBytes -= previous.bytes;
+    }
+    this.parsedDerivations.set(drvPath, { drv, bytes });
+    this.parsedBytes += bytes;
     // Oldest first (a Map iterates in insertion order): the DAG's recent layers stay.
     while (this.parsedDerivations.size > MAX_PARSED_DERIVATIONS || this.parsedBytes > MAX_PARSED_DERIVATION_BYTES) {
       const [oldest, entry] = this.parsedDerivations.entries().next().value!;
       this.parsedDerivations.delete(oldest);
       this.parsedBytes -= entry.bytes;
     }
-    return drv;
   }
 
   private async readInputDerivation(drvPath: string): Promise<Derivation> {
