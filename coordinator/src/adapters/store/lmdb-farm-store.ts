@@ -79,7 +79,10 @@ interface PreparedPath {
   readonly extra: (() => void) | undefined;
 }
 
-const NO_PENDING: ReadonlySet<string> = new Set();
+/** Paths prepared earlier in the same batch (anything with `has`: a Set, or the batch's Map). */
+type PendingPaths = { has(path: string): boolean };
+
+const NO_PENDING: PendingPaths = new Set<string>();
 
 /** Entries (about 200 bytes each) before the derivation-hash memo starts over. */
 const MAX_DRV_HASH_MEMO = 250_000;
@@ -184,7 +187,7 @@ export class LmdbFarmStore implements FarmStore {
    * file, placed). undefined = already valid (the NAR drained). `pending` are paths prepared in
    * the same batch, ahead of this one, which count as valid references.
    */
-  private async preparePath(info: PathInfo, nar: NarSource, extra: (() => void) | undefined, pending: ReadonlySet<string>): Promise<PreparedPath | undefined> {
+  private async preparePath(info: PathInfo, nar: NarSource, extra: (() => void) | undefined, pending: PendingPaths): Promise<PreparedPath | undefined> {
     const checked = checkPathInfo(info, this.limits);
     if (this.valid(info.path)) {
       await drainNar(nar);
@@ -266,7 +269,7 @@ export class LmdbFarmStore implements FarmStore {
     }
   }
 
-  private assertReferencesValid(path: string, references: readonly string[], pending: ReadonlySet<string> = NO_PENDING): void {
+  private assertReferencesValid(path: string, references: readonly string[], pending: PendingPaths = NO_PENDING): void {
     for (const ref of references) {
       if (ref !== path && !pending.has(ref) && !this.valid(ref)) {
         throw new FarmError('FAILED_PRECONDITION', `${path}: reference ${ref} is not valid in the farm store (upload it first)`, { reference: ref });
@@ -366,8 +369,7 @@ export class LmdbFarmStore implements FarmStore {
       }
       return undefined;
     }
-    const pending: ReadonlySet<string> = new Set(batch.keys());
-    this.assertReferencesValid(drvPath, upload.references, pending);
+    this.assertReferencesValid(drvPath, upload.references, batch);
     // Stored derivations are verified and immutable, so their hashes modulo are memoised across
     // uploads: without it every upload re-hashed its whole input closure (quadratic on deep DAGs).
     if (this.drvHashMemo.size > MAX_DRV_HASH_MEMO) this.drvHashMemo.clear();
@@ -378,7 +380,7 @@ export class LmdbFarmStore implements FarmStore {
     const extra = (): void => {
       this.dbs.derivations.put(drvPath, Buffer.from(upload.bytes));
     };
-    const prepared = await this.preparePath(info, new StreamSource(nar, 'NAR_TRUNCATED'), extra, pending);
+    const prepared = await this.preparePath(info, new StreamSource(nar, 'NAR_TRUNCATED'), extra, batch);
     if (prepared !== undefined) batch.set(drvPath, upload);
     return prepared;
   }
