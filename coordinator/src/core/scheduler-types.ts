@@ -71,9 +71,29 @@ export interface AgentRegistration {
   readonly capabilities: AgentCapabilities;
 }
 
+/**
+ * How ready jobs are ordered. 'critical-path' is the farm's policy (longest predicted remaining
+ * critical path first, then submission priority, then age, under fair share between
+ * submissions); 'hydra' is the baseline the makespan benchmark compares against (oldest first,
+ * then most reverse dependencies), as Hydra's queue runner orders its steps.
+ */
+export type QueuePolicy = 'critical-path' | 'hydra';
+
+/** Predicted build durations, learned from the farm's own history (duration-model.ts). */
+export interface DurationEstimator {
+  /** Predicted wall time in ms of building `drvPath` for `system`. */
+  estimateMs(drvPath: string, system: string): number;
+  /** A build of `drvPath` for `system` succeeded after `ms` of wall time. */
+  observe(drvPath: string, system: string, ms: number): void;
+}
+
 export interface SchedulerOptions {
   readonly leaseMs: number;
   readonly maxAttempts: number;
+  /** Default 'critical-path'. */
+  readonly policy?: QueuePolicy;
+  /** Default: a fresh DurationModel (everything unknown gets its default estimate). */
+  readonly durations?: DurationEstimator;
   /**
    * The id of the job for a derivation. Default: drawn from the id generator. The coordinator
    * derives it from the drv path so a job keeps its id (and its log subject) across restarts.
