@@ -3,3 +3,4 @@ export * from './routing.js';
 export * from './ready-queue.js';
 export * from './scheduler-types.js';
 export * from './scheduler.js';
+export * from './duration-model.js';
