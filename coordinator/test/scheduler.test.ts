@@ -140,6 +140,8 @@ test('an expired lease is re-queued under a new epoch and the stale result is re
   const expired = jobEvents(s.expireLeases());
   assert.equal(expired[0]?.status, 'ready');
   assert.equal(expired[0]?.epoch, first!.epoch + 1);
+  assert.equal(s.requestWork('x2', 1).assignments.length, 0, 'backing off after the infrastructure failure');
+  clock.advance(1_000);
   const [second] = s.requestWork('x2', 1).assignments;
   assert.equal(second!.jobId, first!.jobId);
   const stale = s.complete(first!.jobId, 'x1', first!.epoch, { kind: 'built' });
@@ -151,18 +153,22 @@ test('an expired lease is re-queued under a new epoch and the stale result is re
 
 test('a lost agent returns its jobs; infrastructure failures retry up to maxAttempts', () => {
   // Every assignment is an attempt, including the one whose agent was lost.
-  const { s } = setup({ maxAttempts: 3 });
+  const { s, clock } = setup({ maxAttempts: 3 });
   s.registerAgent('x1', x86);
   s.submit({ roots: ['a'] }, diamond, () => false);
   const [a1] = s.requestWork('x1', 1).assignments;
   const lost = jobEvents(s.removeAgent('x1'));
   assert.equal(lost[0]?.status, 'ready');
+  assert.match(lost[0]!.reason!, /agent x1 was lost/);
   s.registerAgent('x2', x86);
+  clock.advance(1_000);
   const [a2] = s.requestWork('x2', 1).assignments;
   assert.ok(a2!.epoch > a1!.epoch, 'a new lease epoch fences the lost agent');
   const retry = s.complete(a2!.jobId, 'x2', a2!.epoch, { kind: 'infrastructure-failure', message: 'sandbox setup failed' });
   assert.equal(jobEvents(retry.events)[0]?.status, 'ready');
+  clock.advance(2_000); // the second retry backs off twice as long
   const [a3] = s.requestWork('x2', 1).assignments;
+  assert.ok(a3 !== undefined, 'x2 failed it before, but no other agent could take it');
   const final = s.complete(a3!.jobId, 'x2', a3!.epoch, { kind: 'infrastructure-failure', message: 'sandbox setup failed' });
   assert.equal(jobEvents(final.events)[0]?.status, 'failed', 'gives up after maxAttempts');
 });
@@ -206,14 +212,21 @@ test('a deep chain is admitted without recursion limits', () => {
   assert.equal(sub.jobs, 50_000);
 });
 
-test('a new submission restarts a failed job (no failure cache yet) and its dependents', () => {
-  const { s } = setup();
+test('a build failure is cached for new submissions until its TTL; then the job and its dependents run again', () => {
+  const { s, clock } = setup({ retry: { failureTtlMs: 60_000 } });
   s.registerAgent('x', x86);
   const g = graphOf(node('flaky'), node('user', ['flaky']));
   s.submit({ roots: ['user'] }, g, () => false);
   const [a] = s.requestWork('x', 1).assignments;
   s.complete(a!.jobId, 'x', a!.epoch, { kind: 'build-failure', message: 'exit 1' });
   assert.equal(s.jobStatus(s.jobIdOf('user')!)!.status, 'dependency-failed');
+  const cached = s.submit({ roots: ['user'] }, g, () => false);
+  assert.equal(statusOf(cached.events, 'flaky'), 'failed');
+  assert.match(jobEvents(cached.events).find((e) => e.drvPath === 'flaky')!.reason!, /cached failure .*exit 1/);
+  assert.equal(statusOf(cached.events, 'user'), 'dependency-failed');
+  assert.ok(cached.events.some((e) => e.type === 'submission-done'), 'nothing to wait for');
+  assert.equal(s.requestWork('x', 1).assignments.length, 0, 'not built again within the TTL');
+  clock.advance(60_000);
   const again = s.submit({ roots: ['user'] }, g, () => false);
   assert.equal(statusOf(again.events, 'flaky'), 'ready');
   assert.equal(statusOf(again.events, 'user'), 'waiting');

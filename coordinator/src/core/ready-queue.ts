@@ -1,25 +1,17 @@
 /**
- * The ready jobs of one routing bucket, best first: higher priority, then older, then the
- * order they became ready. A binary heap: push and pop O(log n), peek O(1). Removal of a job
- * that left the queue another way (cancelled) is lazy: the scheduler skips entries whose job
- * is no longer ready under the same epoch.
+ * A binary heap of queue entries, best first under a given order (queue-order.ts): push and pop
+ * O(log n), peek O(1). Removal of a job that left the queue another way (assigned through
+ * another submission's queue, cancelled, re-queued under a new epoch) is lazy: the scheduler
+ * skips entries whose job is no longer ready under the same epoch.
  */
-export interface QueueEntry {
-  readonly jobId: string;
-  readonly epoch: number;
-  readonly priority: number;
-  readonly readyAt: number;
-  readonly seq: number;
-}
+import type { QueueEntry } from './queue-order.js';
 
-function better(a: QueueEntry, b: QueueEntry): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  if (a.readyAt !== b.readyAt) return a.readyAt < b.readyAt;
-  return a.seq < b.seq;
-}
+export type { QueueEntry } from './queue-order.js';
 
 export class ReadyQueue {
   private readonly heap: QueueEntry[] = [];
+
+  constructor(private readonly better: (a: QueueEntry, b: QueueEntry) => boolean) {}
 
   get size(): number {
     return this.heap.length;
@@ -35,7 +27,7 @@ export class ReadyQueue {
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!better(h[i]!, h[parent]!)) break;
+      if (!this.better(h[i]!, h[parent]!)) break;
       [h[i], h[parent]] = [h[parent]!, h[i]!];
       i = parent;
     }
@@ -52,8 +44,8 @@ export class ReadyQueue {
         const l = 2 * i + 1;
         const r = l + 1;
         let best = i;
-        if (l < h.length && better(h[l]!, h[best]!)) best = l;
-        if (r < h.length && better(h[r]!, h[best]!)) best = r;
+        if (l < h.length && this.better(h[l]!, h[best]!)) best = l;
+        if (r < h.length && this.better(h[r]!, h[best]!)) best = r;
         if (best === i) break;
         [h[i], h[best]] = [h[best]!, h[i]!];
         i = best;

@@ -1,4 +1,5 @@
 /** The scheduler's inputs and outputs (see scheduler.ts). */
+import type { RetryPolicy } from './retry-policy.js';
 import type { AgentCapabilities } from './routing.js';
 
 /** One derivation as the scheduler sees it: routing needs and graph edges. */
@@ -92,8 +93,10 @@ export interface SchedulerOptions {
   readonly maxAttempts: number;
   /** Default 'critical-path'. */
   readonly policy?: QueuePolicy;
-  /** Default: a fresh DurationModel (everything unknown gets its default estimate). */
+  /** Default: every job is predicted to take the same time (the coordinator injects a DurationModel). */
   readonly durations?: DurationEstimator;
+  /** Backoff, poison and failure-cache settings (retry-policy.ts); maxAttempts above wins. */
+  readonly retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>;
   /**
    * The id of the job for a derivation. Default: drawn from the id generator. The coordinator
    * derives it from the drv path so a job keeps its id (and its log subject) across restarts.

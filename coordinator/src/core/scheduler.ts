@@ -8,19 +8,28 @@
  *   are valid in the farm store is never a job;
  * - `pending` of a job = its input jobs not yet succeeded; a job is ready iff pending = 0;
  *   a finished job updates only its dependents (incremental, never a rescan);
- * - a ready job sits in exactly one bucket queue (routing needs); stale queue entries (epoch
- *   changed) are skipped lazily;
+ * - a ready job has an entry in its bucket's queue of every live submission that needs it (one
+ *   queue per submission, for fair share); stale entries (job no longer ready under that epoch)
+ *   are skipped lazily; a job in retry backoff sits in `delayed` until it is due;
+ * - each live submission's `running` counts the leases charged to it (a lease is charged to the
+ *   submissions that needed the job when it was assigned, and uncharged when the lease ends);
  * - leases carry epochs (job-state.ts): results from any other (agent, epoch) are refused;
  * - a build failure fails exactly the transitive dependents (`dependency-failed`), nothing else.
- * Costs: submit O(closure); requestWork O(fitting buckets + k log n); complete O(dependents).
+ * Order (queue-order.ts): critical path, then priority, then age — under fair share: a live
+ * submission running fewer jobs than its share of the agents' slots is served first.
+ * Costs: submit O(closure); requestWork O(fitting buckets × submissions with ready work + k log n);
+ * complete O(dependents).
  */
 import type { Clock, IdGenerator } from '@farm/common';
 import * as js from './job-state.js';
+import { dueFirst, orderOf, type QueueEntry } from './queue-order.js';
 import { ReadyQueue } from './ready-queue.js';
+import { afterInfrastructureFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { agentFits, bucketKey, capacityProblem, type AgentCapabilities, type RoutingNeeds } from './routing.js';
 import type {
   AssignmentOut,
   BuildOutcome,
+  DurationEstimator,
   LeaseHolder,
   DrvNode,
   JobEvent,
@@ -42,12 +51,27 @@ interface JobRecord {
   dependencyFailed: boolean;
   reason: string | undefined;
   priority: number;
+  /** Predicted remaining critical path (own estimate + the longest chain of dependents), ms. */
+  cpMs: number;
+  /** Order of the oldest submission that needs the job ('hydra' policy). */
+  submissionOrder: number;
+  /** When the current lease began (for learning durations). */
+  assignedAt: number;
+  /** Submissions whose running count the current lease is charged to. */
+  chargedTo: readonly string[];
+  /** Distinct agents an infrastructure failure of this job happened on (retry elsewhere, poison). */
+  failedAgents: Set<string> | undefined;
+  /** The job's last failure, for the failure cache (build failures are reused until the TTL). */
+  failure: { readonly kind: 'build' | 'poison' | 'infrastructure'; readonly at: number } | undefined;
 }
 
 interface SubmissionRecord {
   readonly id: string;
   readonly jobs: Set<string>;
   readonly priority: number;
+  readonly order: number;
+  /** Leases charged to this submission now (fair share). */
+  running: number;
   done: boolean;
 }
 
@@ -59,18 +83,35 @@ interface AgentRecord {
   draining: boolean;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 15_000, maxAttempts: 3 };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 15_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
+
+/** Used when no estimator is injected: every job is predicted to take the same time. */
+const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: () => undefined };
+
+/** The key of the single queue per bucket when there is no fair share ('hydra'). */
+const ALL = '';
 
 export class Scheduler {
   private readonly jobsByDrv = new Map<string, JobRecord>();
   private readonly jobsById = new Map<string, JobRecord>();
   private readonly submissions = new Map<string, SubmissionRecord>();
   private readonly agents = new Map<string, AgentRecord>();
-  private readonly queues = new Map<string, ReadyQueue>();
+  /** bucket → submission id (or ALL) → ready entries. */
+  private readonly queues = new Map<string, Map<string, ReadyQueue>>();
+  /** Jobs waiting out a retry backoff, earliest due first. */
+  private readonly delayed = new ReadyQueue(dueFirst);
   private readonly bucketNeeds = new Map<string, RoutingNeeds>();
   private readonly bucketProblem = new Map<string, string | undefined>();
   private seq = 0;
+  private submissionCount = 0;
+  private liveSubmissions = 0;
+  /** Σ maxJobs of the agents that are not draining: the slots fair share divides. */
+  private totalSlots = 0;
   private readonly options: SchedulerOptions;
+  private readonly retry: RetryPolicy;
+  private readonly durations: DurationEstimator;
+  private readonly better: (a: QueueEntry, b: QueueEntry) => boolean;
+  private readonly fairShare: boolean;
 
   constructor(
     private readonly clock: Clock,
@@ -78,37 +119,61 @@ export class Scheduler {
     options: Partial<SchedulerOptions> = {},
   ) {
     this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...options };
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry, maxAttempts: this.options.maxAttempts };
+    this.durations = options.durations ?? FLAT_ESTIMATE;
+    const policy = options.policy ?? 'critical-path';
+    this.better = orderOf(policy);
+    this.fairShare = policy === 'critical-path';
   }
 
   /**
    * Admits the closure of `input.roots` described by `graph`; `isValid(drvPath)` says whether all
    * of a derivation's outputs are already valid in the farm store (then neither it nor its inputs
-   * need building).
+   * need building). A job whose build failed less than `failureTtlMs` ago is not tried again:
+   * the submission gets the cached failure (`farm retry` runs it again).
    */
   submit(input: SubmitInput, graph: ReadonlyMap<string, DrvNode>, isValid: (drvPath: string) => boolean): SubmitOutcome {
     const now = this.clock.now();
     if (input.submissionId !== undefined && this.submissions.has(input.submissionId)) {
       throw new Error(`submission ${input.submissionId} already exists`);
     }
-    const sub: SubmissionRecord = { id: input.submissionId ?? this.ids.next('sub'), jobs: new Set(), priority: input.priority ?? 0, done: false };
+    const sub: SubmissionRecord = {
+      id: input.submissionId ?? this.ids.next('sub'),
+      jobs: new Set(),
+      priority: input.priority ?? 0,
+      order: this.submissionCount++,
+      running: 0,
+      done: false,
+    };
     this.submissions.set(sub.id, sub);
+    this.liveSubmissions++;
     const events: SchedulerEvent[] = [];
     let alreadyValid = 0;
     let shared = 0;
-    for (const drvPath of this.closureInputsFirst(input.roots, graph, isValid)) {
+    const order = this.closureInputsFirst(input.roots, graph, isValid);
+    // What to do with each job once the graph edges and critical paths are known.
+    const decisions: { rec: JobRecord; action: 'enqueue' | 'wait' | 'dependency-failed' | 'share-ready' | 'cached-failure'; failedInput?: string }[] = [];
+    for (const drvPath of order) {
       if (isValid(drvPath)) {
         alreadyValid++;
         continue;
       }
       const existing = this.jobsByDrv.get(drvPath);
+      if (existing !== undefined && this.cachedFailure(existing, now)) {
+        existing.submissions.add(sub.id);
+        sub.jobs.add(existing.id);
+        decisions.push({ rec: existing, action: 'cached-failure' });
+        continue;
+      }
       if (existing !== undefined && !this.isFinishedUnsuccessfully(existing)) {
         if (existing.job.state !== 'succeeded') shared++;
         existing.submissions.add(sub.id);
         existing.priority = Math.max(existing.priority, sub.priority);
         sub.jobs.add(existing.id);
+        if (existing.job.state === 'ready') decisions.push({ rec: existing, action: 'share-ready' });
         continue;
       }
-      const rec = existing ?? this.createJob(graph.get(drvPath)!);
+      const rec = existing ?? this.createJob(graph.get(drvPath)!, sub.order);
       rec.submissions.add(sub.id);
       rec.priority = Math.max(rec.priority, sub.priority);
       sub.jobs.add(rec.id);
@@ -117,51 +182,75 @@ export class Scheduler {
         return input !== undefined && input.job.state !== 'succeeded' && !isValid(d);
       }).length;
       const failedInput = rec.node.inputDrvs.map((d) => this.jobsByDrv.get(d)).find((j) => j !== undefined && this.isFinishedUnsuccessfully(j));
-      if (existing !== undefined) rec.job = this.must(js.restart(existing.job, rec.pending === 0));
+      if (existing !== undefined) {
+        rec.job = this.must(js.restart(existing.job, rec.pending === 0));
+        rec.failedAgents = undefined;
+        rec.failure = undefined;
+      }
       rec.dependencyFailed = false;
       rec.reason = undefined;
-      if (failedInput !== undefined) {
-        this.failAsDependent(rec, failedInput.node.drvPath, now, events);
-      } else if (rec.pending === 0) {
-        this.enqueue(rec, now, events);
-      } else {
-        events.push(this.event(rec, 'waiting', now));
-      }
+      if (failedInput !== undefined) decisions.push({ rec, action: 'dependency-failed', failedInput: failedInput.node.drvPath });
+      else decisions.push({ rec, action: rec.pending === 0 ? 'enqueue' : 'wait' });
     }
     for (const jobId of sub.jobs) {
       const rec = this.jobsById.get(jobId)!;
       for (const d of rec.node.inputDrvs) this.jobsByDrv.get(d)?.dependents.add(rec.node.drvPath);
+    }
+    // Dependents before their inputs: each job's critical path builds on its dependents'.
+    for (let i = decisions.length - 1; i >= 0; i--) this.updateCriticalPath(decisions[i]!.rec);
+    for (const { rec, action, failedInput } of decisions) {
+      switch (action) {
+        case 'enqueue':
+          this.enqueue(rec, now, events);
+          break;
+        case 'wait':
+          events.push(this.event(rec, 'waiting', now));
+          break;
+        case 'dependency-failed':
+          this.failAsDependent(rec, failedInput!, now, events);
+          break;
+        case 'share-ready':
+          // Already queued for others: queued for this submission too (fair share), at its new critical path.
+          this.pushEntries(rec, now, [sub.id]);
+          break;
+        case 'cached-failure':
+          // Its dependents in this submission were decided above: dependency failed.
+          events.push(this.event(rec, this.statusOf(rec), now, undefined, `cached failure from ${Math.round((now - rec.failure!.at) / 1000)} s ago (farm retry runs it again): ${rec.reason ?? ''}`));
+          break;
+      }
     }
     this.checkSubmissionDone(sub, now, events);
     return { submissionId: sub.id, jobs: sub.jobs.size, alreadyValid, shared, events };
   }
 
   registerAgent(agentId: string, caps: AgentCapabilities): SchedulerEvent[] {
-    this.agents.set(agentId, { id: agentId, caps, running: this.agents.get(agentId)?.running ?? new Set(), fits: new Map(), draining: false });
+    const before = this.agents.get(agentId);
+    if (before !== undefined && !before.draining) this.totalSlots -= before.caps.maxJobs;
+    this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), fits: new Map(), draining: false });
+    this.totalSlots += caps.maxJobs;
     return this.refreshCapacity();
   }
 
-  /** The agent is gone: its leases return to the queue under new epochs. */
+  /** The agent is gone: its leases return to the queue under new epochs (an infrastructure failure of each). */
   removeAgent(agentId: string): SchedulerEvent[] {
     const agent = this.agents.get(agentId);
     if (agent === undefined) return [];
     const now = this.clock.now();
     const events: SchedulerEvent[] = [];
-    for (const jobId of agent.running) {
+    for (const jobId of [...agent.running]) {
       const rec = this.jobsById.get(jobId)!;
-      const released = js.release(rec.job, agentId, rec.job.epoch);
-      if (released.ok) {
-        rec.job = released.job;
-        this.enqueue(rec, now, events, `agent ${agentId} was lost; queued again`);
-      }
+      this.infrastructureFailure(rec, agentId, rec.job.epoch, `agent ${agentId} was lost while building it`, now, events);
     }
+    if (!agent.draining) this.totalSlots -= agent.caps.maxJobs;
     this.agents.delete(agentId);
     return [...events, ...this.refreshCapacity()];
   }
 
   setDraining(agentId: string, draining: boolean): void {
     const agent = this.agents.get(agentId);
-    if (agent !== undefined) agent.draining = draining;
+    if (agent === undefined || agent.draining === draining) return;
+    agent.draining = draining;
+    this.totalSlots += draining ? -agent.caps.maxJobs : agent.caps.maxJobs;
   }
 
   /** Hands the agent up to `freeSlots` of the best ready jobs it fits. */
@@ -171,22 +260,34 @@ export class Scheduler {
     const events: SchedulerEvent[] = [];
     if (agent === undefined || agent.draining) return { assignments, events };
     const now = this.clock.now();
+    this.promoteDue(now);
     // freeSlots counts the agent's free build slots; a lease whose build is done but whose
     // outputs are still uploading does not take one, so an agent may hold up to maxJobs such
     // finishing leases on top of maxJobs building ones (pipelining), and never more.
     const slots = Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size);
     while (assignments.length < slots) {
-      const best = this.bestHeadFor(agent);
-      if (best === undefined) break;
-      const rec = best;
-      this.queues.get(rec.bucket)!.pop();
+      const pick = this.bestFor(agent);
+      if (pick === undefined) break;
+      pick.queue.pop();
+      const rec = pick.rec;
       rec.job = this.must(js.assign(rec.job, agentId, now, this.options.leaseMs));
       rec.reason = undefined;
+      rec.assignedAt = now;
+      this.charge(rec);
       agent.running.add(rec.id);
       assignments.push({ jobId: rec.id, drvPath: rec.node.drvPath, epoch: rec.job.epoch, deadline: rec.job.lease!.deadline });
       events.push(this.event(rec, 'running', now, agentId));
     }
     return { assignments, events };
+  }
+
+  /** When the next job in retry backoff becomes due (the caller wakes waiting agents then). */
+  nextDueAt(): number | undefined {
+    for (let head = this.delayed.peek(); head !== undefined; head = this.delayed.peek()) {
+      if (this.isCurrent(head)) return head.readyAt;
+      this.delayed.pop();
+    }
+    return undefined;
   }
 
   /** Renews the agent's leases; returns those it no longer holds (it must kill those builds). */
@@ -205,7 +306,7 @@ export class Scheduler {
     return { renewed, revoked };
   }
 
-  /** Leases past their deadline go back to the queue under a new epoch. */
+  /** Leases past their deadline go back to the queue under a new epoch (an infrastructure failure). */
   expireLeases(): SchedulerEvent[] {
     const now = this.clock.now();
     const events: SchedulerEvent[] = [];
@@ -215,8 +316,9 @@ export class Scheduler {
         const t = js.expire(rec.job, now);
         if (!t.ok) continue;
         agent.running.delete(jobId);
+        this.uncharge(rec);
         rec.job = t.job;
-        this.enqueue(rec, now, events, `lease of agent ${agent.id} expired; queued again`);
+        this.afterFailedAttempt(rec, agent.id, `lease of agent ${agent.id} expired (no heartbeat)`, now, events);
       }
     }
     return events;
@@ -228,19 +330,19 @@ export class Scheduler {
     if (rec === undefined) return { accepted: false, reason: `unknown job ${jobId}`, events: [] };
     const now = this.clock.now();
     const events: SchedulerEvent[] = [];
-    if (outcome.kind === 'infrastructure-failure' && rec.job.attempts < this.options.maxAttempts) {
-      const t = js.release(rec.job, agentId, epoch);
-      if (!t.ok) return { accepted: false, reason: t.reason, events };
-      this.agents.get(agentId)?.running.delete(jobId);
-      rec.job = t.job;
-      this.enqueue(rec, now, events, `retrying after an infrastructure failure: ${outcome.message}`);
+    if (outcome.kind === 'infrastructure-failure') {
+      const fenced = js.release(rec.job, agentId, epoch);
+      if (!fenced.ok) return { accepted: false, reason: fenced.reason, events };
+      this.infrastructureFailure(rec, agentId, epoch, outcome.message, now, events);
       return { accepted: true, events };
     }
     const t = js.complete(rec.job, agentId, epoch, outcome.kind === 'built');
     if (!t.ok) return { accepted: false, reason: t.reason, events };
     this.agents.get(agentId)?.running.delete(jobId);
+    this.uncharge(rec);
     rec.job = t.job;
     if (outcome.kind === 'built') {
+      this.durations.observe(rec.node.drvPath, rec.node.system, now - rec.assignedAt);
       events.push(this.event(rec, 'succeeded', now, agentId));
       for (const d of rec.dependents) {
         const dep = this.jobsByDrv.get(d)!;
@@ -248,11 +350,13 @@ export class Scheduler {
         dep.pending--;
         if (dep.pending === 0) {
           dep.job = this.must(js.markReady(dep.job));
+          this.updateCriticalPath(dep);
           this.enqueue(dep, now, events);
         }
       }
     } else {
       rec.reason = outcome.message;
+      rec.failure = { kind: 'build', at: now };
       events.push(this.event(rec, 'failed', now, agentId, outcome.message));
       this.failDependents(rec, now, events);
     }
@@ -270,7 +374,7 @@ export class Scheduler {
     const result = { cancelled: [] as string[], leftRunning: new Map<string, string>(), revoke: [] as AssignmentOut[], events: [] as SchedulerEvent[] };
     if (sub === undefined || sub.done) return result;
     const now = this.clock.now();
-    sub.done = true;
+    this.markDone(sub);
     for (const jobId of sub.jobs) {
       const rec = this.jobsById.get(jobId)!;
       rec.submissions.delete(submissionId);
@@ -284,6 +388,7 @@ export class Scheduler {
       if (lease !== undefined && rec.job.state === 'leased') {
         result.revoke.push({ jobId, drvPath: rec.node.drvPath, epoch: lease.epoch, deadline: lease.deadline });
         this.agents.get(lease.agentId)?.running.delete(jobId);
+        this.uncharge(rec);
       }
       rec.job = this.must(js.cancel(rec.job));
       result.cancelled.push(rec.node.drvPath);
@@ -323,9 +428,11 @@ export class Scheduler {
     const agent = this.agents.get(agentId);
     if (rec === undefined || agent === undefined || rec.job.state !== 'ready' || rec.job.epoch !== epoch) return { adopted: false, events: [] };
     const now = this.clock.now();
-    // Its queue entry (same epoch, no longer ready) is skipped lazily by bestHeadFor.
+    // Its queue entries (same epoch, no longer ready) are skipped lazily.
     rec.job = { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } };
     rec.reason = undefined;
+    rec.assignedAt = now;
+    this.charge(rec);
     agent.running.add(jobId);
     return { adopted: true, events: [this.event(rec, 'running', now, agentId)] };
   }
@@ -352,6 +459,7 @@ export class Scheduler {
     return this.jobsByDrv.get(drvPath)?.id;
   }
 
+
   // ---- internals ----
 
   /** Post-order over the not-yet-valid closure, so inputs come before their dependents. */
@@ -376,7 +484,7 @@ export class Scheduler {
     return order;
   }
 
-  private createJob(node: DrvNode): JobRecord {
+  private createJob(node: DrvNode, submissionOrder: number): JobRecord {
     const rec: JobRecord = {
       id: this.options.jobIdFor?.(node.drvPath) ?? this.ids.next('job'),
       node,
@@ -389,6 +497,12 @@ export class Scheduler {
       dependencyFailed: false,
       reason: undefined,
       priority: 0,
+      cpMs: 0,
+      submissionOrder,
+      assignedAt: 0,
+      chargedTo: [],
+      failedAgents: undefined,
+      failure: undefined,
     };
     if (!this.bucketNeeds.has(rec.bucket)) {
       this.bucketNeeds.set(rec.bucket, { system: node.system, requiredFeatures: node.requiredFeatures });
@@ -399,40 +513,183 @@ export class Scheduler {
     return rec;
   }
 
+  /**
+   * The job's predicted remaining critical path: its own predicted duration plus the longest of
+   * its unfinished dependents' (whose values are current: dependents are updated first, and a
+   * dependent's value only changes when it is admitted or becomes ready). O(dependents).
+   */
+  private updateCriticalPath(rec: JobRecord): void {
+    let longest = 0;
+    for (const d of rec.dependents) {
+      const dep = this.jobsByDrv.get(d)!;
+      if (!js.TERMINAL_STATES.has(dep.job.state) && dep.cpMs > longest) longest = dep.cpMs;
+    }
+    const own = this.durations.estimateMs(rec.node.drvPath, rec.node.system);
+    rec.cpMs = (Number.isFinite(own) && own > 0 ? own : 0) + longest;
+  }
+
   private enqueue(rec: JobRecord, now: number, events: SchedulerEvent[], reason?: string): void {
     if (rec.job.state === 'waiting') rec.job = this.must(js.markReady(rec.job));
-    let queue = this.queues.get(rec.bucket);
-    if (queue === undefined) this.queues.set(rec.bucket, (queue = new ReadyQueue()));
-    queue.push({ jobId: rec.id, epoch: rec.job.epoch, priority: rec.priority, readyAt: now, seq: this.seq++ });
     rec.reason = reason;
+    this.pushEntries(rec, now);
     events.push(this.event(rec, 'ready', now, undefined, this.reasonOf(rec)));
   }
 
-  private bestHeadFor(agent: AgentRecord): JobRecord | undefined {
-    let best: JobRecord | undefined;
-    let bestEntry: { priority: number; readyAt: number; seq: number } | undefined;
-    for (const [bucket, queue] of this.queues) {
+  /** Queue entries for a ready job: one per live submission that needs it (or one, without fair share). */
+  private pushEntries(rec: JobRecord, now: number, only?: readonly string[]): void {
+    const keys = !this.fairShare ? [ALL] : (only ?? [...rec.submissions].filter((s) => !this.submissions.get(s)!.done));
+    let byOwner = this.queues.get(rec.bucket);
+    if (byOwner === undefined) this.queues.set(rec.bucket, (byOwner = new Map()));
+    const entry: QueueEntry = {
+      jobId: rec.id,
+      epoch: rec.job.epoch,
+      cpMs: rec.cpMs,
+      priority: rec.priority,
+      readyAt: now,
+      submissionOrder: rec.submissionOrder,
+      rdeps: rec.dependents.size,
+      seq: this.seq++,
+    };
+    for (const key of keys) {
+      let queue = byOwner.get(key);
+      if (queue === undefined) byOwner.set(key, (queue = new ReadyQueue(this.better)));
+      queue.push(entry);
+    }
+  }
+
+  /** Jobs whose backoff is over join the ready queues. */
+  private promoteDue(now: number): void {
+    for (let head = this.delayed.peek(); head !== undefined && head.readyAt <= now; head = this.delayed.peek()) {
+      this.delayed.pop();
+      const rec = this.jobsById.get(head.jobId)!;
+      if (this.isCurrent(head)) this.pushEntries(rec, head.readyAt);
+    }
+  }
+
+  private isCurrent(entry: QueueEntry): boolean {
+    const rec = this.jobsById.get(entry.jobId)!;
+    return rec.job.state === 'ready' && rec.job.epoch === entry.epoch;
+  }
+
+  /**
+   * The best ready job for the agent, and the queue it heads. Fair share first: a submission
+   * running fewer jobs than its share of the slots (total slots ÷ live submissions, at least 1)
+   * beats one at or over its share; then the queue order. A job that failed on this agent is
+   * left for another fitting agent when there is one that has not failed it.
+   */
+  private bestFor(agent: AgentRecord): { rec: JobRecord; queue: ReadyQueue } | undefined {
+    const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
+    let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean } | undefined;
+    for (const [bucket, byOwner] of this.queues) {
       let fits = agent.fits.get(bucket);
       if (fits === undefined) agent.fits.set(bucket, (fits = agentFits(agent.caps, this.bucketNeeds.get(bucket)!)));
       if (!fits) continue;
-      // Drop stale entries (the job left the queue another way, or was re-queued under a new epoch).
-      for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
-        const rec = this.jobsById.get(head.jobId)!;
-        if (rec.job.state === 'ready' && rec.job.epoch === head.epoch) break;
-        queue.pop();
+      for (const [owner, queue] of byOwner) {
+        const head = this.cleanHead(queue, agent);
+        if (head === undefined) {
+          if (queue.size === 0) byOwner.delete(owner);
+          continue;
+        }
+        const sub = owner === ALL ? undefined : this.submissions.get(owner);
+        if (sub !== undefined && sub.done) {
+          byOwner.delete(owner);
+          continue;
+        }
+        const under = sub === undefined || sub.running < share;
+        const better = best === undefined || (under && !best.under) || (under === best.under && this.better(head, best.entry));
+        if (better) best = { rec: this.jobsById.get(head.jobId)!, queue, entry: head, under };
       }
-      const head = queue.peek();
-      if (head === undefined) continue;
-      const better =
-        bestEntry === undefined ||
-        head.priority > bestEntry.priority ||
-        (head.priority === bestEntry.priority && (head.readyAt < bestEntry.readyAt || (head.readyAt === bestEntry.readyAt && head.seq < bestEntry.seq)));
-      if (better) {
-        best = this.jobsById.get(head.jobId);
-        bestEntry = head;
-      }
+      if (byOwner.size === 0) this.queues.delete(bucket);
     }
     return best;
+  }
+
+  /**
+   * Drops stale entries from the head; returns the head unless it is a job this agent failed
+   * and another fitting agent could take (then undefined for this agent, this time).
+   */
+  private cleanHead(queue: ReadyQueue, agent: AgentRecord): QueueEntry | undefined {
+    for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
+      if (!this.isCurrent(head)) {
+        queue.pop();
+        continue;
+      }
+      const rec = this.jobsById.get(head.jobId)!;
+      if (rec.failedAgents?.has(agent.id) && this.someOtherAgentCouldTake(rec, agent.id)) return undefined;
+      return head;
+    }
+    return undefined;
+  }
+
+  private someOtherAgentCouldTake(rec: JobRecord, except: string): boolean {
+    for (const a of this.agents.values()) {
+      if (a.id === except || a.draining || rec.failedAgents?.has(a.id)) continue;
+      let fits = a.fits.get(rec.bucket);
+      if (fits === undefined) a.fits.set(rec.bucket, (fits = agentFits(a.caps, this.bucketNeeds.get(rec.bucket)!)));
+      if (fits) return true;
+    }
+    return false;
+  }
+
+  private charge(rec: JobRecord): void {
+    rec.chargedTo = [...rec.submissions];
+    for (const s of rec.chargedTo) this.submissions.get(s)!.running++;
+  }
+
+  private uncharge(rec: JobRecord): void {
+    for (const s of rec.chargedTo) this.submissions.get(s)!.running--;
+    rec.chargedTo = [];
+  }
+
+  private markDone(sub: SubmissionRecord): void {
+    if (sub.done) return;
+    sub.done = true;
+    this.liveSubmissions--;
+  }
+
+  /** A leased job's attempt failed for infrastructure reasons (reported, agent lost): fence the lease, then retry or give up. */
+  private infrastructureFailure(rec: JobRecord, agentId: string, epoch: number, message: string, now: number, events: SchedulerEvent[]): void {
+    const released = js.release(rec.job, agentId, epoch);
+    if (!released.ok) return;
+    this.agents.get(agentId)?.running.delete(rec.id);
+    this.uncharge(rec);
+    rec.job = released.job;
+    this.afterFailedAttempt(rec, agentId, message, now, events);
+  }
+
+  /** The job is ready again under a new epoch after a failed attempt on `agentId`: back off, poison, or give up. */
+  private afterFailedAttempt(rec: JobRecord, agentId: string, message: string, now: number, events: SchedulerEvent[]): void {
+    (rec.failedAgents ??= new Set()).add(agentId);
+    const next = afterInfrastructureFailure(rec.failedAgents, rec.job.attempts, message, now, this.retry);
+    if (next.action !== 'retry') {
+      rec.job = this.must(js.failUnstarted(rec.job));
+      rec.dependencyFailed = false;
+      rec.reason = next.action === 'poison' ? next.reason : message;
+      rec.failure = { kind: next.action === 'poison' ? 'poison' : 'infrastructure', at: now };
+      events.push(this.event(rec, 'failed', now, agentId, rec.reason));
+      this.failDependents(rec, now, events);
+      for (const s of rec.submissions) this.checkSubmissionDone(this.submissions.get(s)!, now, events);
+      return;
+    }
+    rec.reason = `retrying after an infrastructure failure on ${agentId} (attempt ${rec.job.attempts} of ${this.retry.maxAttempts}), not before ${new Date(next.notBefore).toISOString()}: ${message}`;
+    this.delayed.push({
+      jobId: rec.id,
+      epoch: rec.job.epoch,
+      cpMs: rec.cpMs,
+      priority: rec.priority,
+      readyAt: next.notBefore,
+      submissionOrder: rec.submissionOrder,
+      rdeps: rec.dependents.size,
+      seq: this.seq++,
+    });
+    events.push(this.event(rec, 'ready', now, undefined, rec.reason));
+  }
+
+  /** A build failure within its TTL, or poison: reused for new submissions instead of building again. */
+  private cachedFailure(rec: JobRecord, now: number): boolean {
+    if (rec.job.state !== 'failed' || rec.dependencyFailed || rec.failure === undefined) return false;
+    if (rec.failure.kind === 'poison') return true;
+    return rec.failure.kind === 'build' && now - rec.failure.at < this.retry.failureTtlMs;
   }
 
   private failDependents(failed: JobRecord, now: number, events: SchedulerEvent[]): void {
@@ -462,7 +719,7 @@ export class Scheduler {
       else if (state === 'failed' || state === 'cancelled') failed++;
       else return;
     }
-    sub.done = true;
+    this.markDone(sub);
     events.push({ type: 'submission-done', submissionId: sub.id, succeeded, failed, at: now });
   }
 
