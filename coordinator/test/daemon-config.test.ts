@@ -17,11 +17,22 @@ test('defaults fill everything but the state dir', () => {
     leaseMs: 15_000,
     heartbeatMs: 3_000,
     maxAttempts: 3,
+    retryBackoffMs: 1_000,
+    retryBackoffMaxMs: 60_000,
+    poisonAgents: 3,
+    failureTtlMs: 3_600_000,
     maxLogBytes: 64 * 1024 * 1024,
     defaultTimeoutMs: 0,
     defaultMaxSilentMs: 0,
     logLevel: 'info',
   });
+});
+
+test('retry settings: durations as text, a backoff above its cap is refused by name', () => {
+  const c = compileCoordinatorConfig({ stateDir: 's', retryBackoffMs: '2s', retryBackoffMaxMs: '5m', poisonAgents: 2, failureTtlMs: '1h' });
+  assert.deepEqual([c.retryBackoffMs, c.retryBackoffMaxMs, c.poisonAgents, c.failureTtlMs], [2_000, 300_000, 2, 3_600_000]);
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', retryBackoffMs: '2m', retryBackoffMaxMs: '1m' }), invalid(/retryBackoffMs must not be more than retryBackoffMaxMs/));
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', poisonAgents: 0 }), invalid(/poisonAgents/));
 });
 
 test('durations accept 15s, 500ms, 2m, 1h and plain milliseconds', () => {

@@ -46,6 +46,9 @@ export const SERVICE_OPTIONS: FarmServiceOptions = {
   maxLogBytes: 1024 * 1024,
   defaultTimeoutMs: 0,
   defaultMaxSilentMs: 0,
+  // Retries are due at once here: these tests are about what is retried, not when (the
+  // backoff itself is tested on the pure scheduler with a fake clock).
+  retry: { backoffBaseMs: 0 },
 };
 
 // ------------------------------------------------------------------ in-memory LogSource

@@ -14,8 +14,11 @@ export class CoordinatorCommand extends Command {
 
       The config file is JSON. Keys: \`stateDir\` (required), \`listen\` ("host:port", default
       "127.0.0.1:0"), \`nats.servers\` (default ["nats://127.0.0.1:4222"]), \`leaseMs\` (default "15s"),
-      \`heartbeatMs\` ("3s"), \`maxAttempts\` (3), \`maxLogBytes\` (64 MiB), \`defaultTimeoutMs\` and
-      \`defaultMaxSilentMs\` (0 = none), \`logLevel\` ("info"). Durations accept "500ms", "15s", "2m", "1h".
+      \`heartbeatMs\` ("3s"), \`maxAttempts\` (3), \`retryBackoffMs\` ("1s", doubling per retry up to
+      \`retryBackoffMaxMs\`, "1m"), \`poisonAgents\` (3: a job that fails on that many distinct agents is
+      not retried), \`failureTtlMs\` ("1h": how long a build failure is reused), \`maxLogBytes\` (64 MiB),
+      \`defaultTimeoutMs\` and \`defaultMaxSilentMs\` (0 = none), \`logLevel\` ("info"). Durations accept
+      "500ms", "15s", "2m", "1h".
       Unknown keys are errors. Flags override the file.
     `,
     examples: [

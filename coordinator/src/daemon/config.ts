@@ -15,6 +15,13 @@ export interface CoordinatorConfig {
   readonly leaseMs: number;
   readonly heartbeatMs: number;
   readonly maxAttempts: number;
+  /** First retry backoff after an infrastructure failure; doubles per retry up to retryBackoffMaxMs. */
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  /** A job that fails on this many distinct agents (infrastructure failures, agents lost) is poison. */
+  readonly poisonAgents: number;
+  /** How long a build failure is reused for new submissions before the derivation is tried again. */
+  readonly failureTtlMs: number;
   /** Per job, in bytes. */
   readonly maxLogBytes: number;
   /** 0 = none. */
@@ -30,6 +37,10 @@ export const COORDINATOR_CONFIG_DEFAULTS = {
   leaseMs: 15_000,
   heartbeatMs: 3_000,
   maxAttempts: 3,
+  retryBackoffMs: 1_000,
+  retryBackoffMaxMs: 60_000,
+  poisonAgents: 3,
+  failureTtlMs: 3_600_000,
   maxLogBytes: 64 * 1024 * 1024,
   defaultTimeoutMs: 0,
   defaultMaxSilentMs: 0,
@@ -54,6 +65,10 @@ function coordinatorConfigSchema() {
       leaseMs: positiveDuration.default(D.leaseMs),
       heartbeatMs: positiveDuration.default(D.heartbeatMs),
       maxAttempts: z.number().int().positive().default(D.maxAttempts),
+      retryBackoffMs: duration.default(D.retryBackoffMs),
+      retryBackoffMaxMs: duration.default(D.retryBackoffMaxMs),
+      poisonAgents: z.number().int().positive().default(D.poisonAgents),
+      failureTtlMs: duration.default(D.failureTtlMs),
       maxLogBytes: z.number().int().positive().default(D.maxLogBytes),
       defaultTimeoutMs: duration.default(D.defaultTimeoutMs),
       defaultMaxSilentMs: duration.default(D.defaultMaxSilentMs),
@@ -61,7 +76,8 @@ function coordinatorConfigSchema() {
     })
     .strict()
     // An agent must get several heartbeats in per lease, or one lost ack fences it.
-    .refine((c) => c.heartbeatMs < c.leaseMs, { message: 'heartbeatMs must be less than leaseMs', path: ['heartbeatMs'] });
+    .refine((c) => c.heartbeatMs < c.leaseMs, { message: 'heartbeatMs must be less than leaseMs', path: ['heartbeatMs'] })
+    .refine((c) => c.retryBackoffMs <= c.retryBackoffMaxMs, { message: 'retryBackoffMs must not be more than retryBackoffMaxMs', path: ['retryBackoffMs'] });
 }
 
 /** Compiles `input` (e.g. a parsed JSON file named `source`); FarmError INVALID_CONFIG on any problem. */
@@ -74,6 +90,10 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
     leaseMs: c.leaseMs,
     heartbeatMs: c.heartbeatMs,
     maxAttempts: c.maxAttempts,
+    retryBackoffMs: c.retryBackoffMs,
+    retryBackoffMaxMs: c.retryBackoffMaxMs,
+    poisonAgents: c.poisonAgents,
+    failureTtlMs: c.failureTtlMs,
     maxLogBytes: c.maxLogBytes,
     defaultTimeoutMs: c.defaultTimeoutMs,
     defaultMaxSilentMs: c.defaultMaxSilentMs,

@@ -65,6 +65,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
         maxLogBytes: config.maxLogBytes,
         defaultTimeoutMs: config.defaultTimeoutMs,
         defaultMaxSilentMs: config.defaultMaxSilentMs,
+        retry: { backoffBaseMs: config.retryBackoffMs, backoffCapMs: config.retryBackoffMaxMs, poisonAgents: config.poisonAgents, failureTtlMs: config.failureTtlMs },
       },
     });
     parts.push({ name: 'service', close: () => service.close() });

@@ -45,6 +45,8 @@ import type {
   WorkRequest__Output,
 } from '@farm/proto';
 import { INLINE_NARS_BUDGET, INLINE_NARS_REPLY_BUDGET } from '@farm/proto';
+import { DurationModel } from '../core/duration-model.js';
+import type { RetryPolicy } from '../core/retry-policy.js';
 import { Scheduler } from '../core/scheduler.js';
 import type { AssignmentOut, BuildOutcome, SchedulerEvent } from '../core/scheduler-types.js';
 import type { AgentApi, ApplyResultOutcome } from '../ports/agent-api.js';
@@ -70,6 +72,8 @@ export interface FarmServiceOptions {
   /** Per-job limits when a submission sets none (0 = none). */
   readonly defaultTimeoutMs: number;
   readonly defaultMaxSilentMs: number;
+  /** Retry backoff, poison threshold and build-failure cache TTL (defaults: DEFAULT_RETRY_POLICY). */
+  readonly retry?: Partial<Omit<RetryPolicy, 'maxAttempts'>>;
 }
 
 export interface FarmServiceDeps {
@@ -123,6 +127,9 @@ export class FarmService implements AgentApi {
       maxAttempts: deps.options.maxAttempts,
       jobIdFor: (drv) => parseStorePath(drv).hashPart,
       epochFloorOf: (drv) => this.journal.jobs.get(drv)?.epoch ?? this.state.getJob(drv)?.epoch ?? 0,
+      // Learned from this process's builds; not persisted yet, so a restart starts from defaults.
+      durations: new DurationModel(),
+      ...(deps.options.retry === undefined ? {} : { retry: deps.options.retry }),
     });
     this.admission = new Admission({ scheduler: this.scheduler, journal: this.journal, state: this.state, store: this.store, clock: this.clock, logger: this.logger });
   }
@@ -611,7 +618,9 @@ export class FarmService implements AgentApi {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // A job in retry backoff becomes due without any event: wake up for it too.
+      const due = this.scheduler.nextDueAt();
+      const timer = setTimeout(done, due === undefined ? ms : Math.min(ms, Math.max(0, due - this.clock.now()) + 1));
       const off = this.journal.onWorkAvailable(done);
       signal.addEventListener('abort', done, { once: true });
     });
