@@ -166,3 +166,63 @@ test('an agent never gets more than its slots allow, whatever the queue holds', 
   assert.equal(s.requestWork('x', 10).assignments.length, 4, '2 × maxJobs leases at most (building + uploading)');
   assert.equal(s.requestWork('x', 10).assignments.length, 0);
 });
+
+test('placement: a job is left to a waiting agent that holds more of its input bytes', () => {
+  const { s } = setup();
+  s.registerAgent('x1', x86);
+  s.registerAgent('x2', x86);
+  s.submit({ roots: ['lib', 'other'] }, graphOf(node('lib'), node('other')), () => false);
+  const [first] = s.requestWork('x1', 1).assignments;
+  assert.equal(first!.drvPath, 'lib');
+  s.complete(first!.jobId, 'x1', first!.epoch, { kind: 'built', outputBytes: 5_000_000 });
+  assert.equal(s.requestWork('x1', 1).assignments[0]?.drvPath, 'other');
+  // x1 asks again and waits (its pipelining slot is free, nothing is queued).
+  assert.equal(s.requestWork('x1', 1).assignments.length, 0);
+  // x1's store now holds lib's output; app needs it.
+  s.submit({ roots: ['app'] }, graphOf(node('lib'), node('app', ['lib'])), (d) => d === 'lib');
+  const x2 = s.requestWork('x2', 1).assignments.map((a) => a.drvPath);
+  assert.deepEqual(x2, [], 'x2 holds none of app\'s inputs while waiting x1 holds 5 MB of them');
+  const x1 = s.requestWork('x1', 1).assignments.map((a) => a.drvPath);
+  assert.deepEqual(x1, ['app']);
+  assert.match(s.explain(s.jobIdOf('app')!)!.placement!, /x1 asked for work .*held 5000000 bytes of the inputs/);
+});
+
+test('placement: with no inputs anywhere, a waiting agent with more free capacity × speed goes first; stopWaiting ends that', () => {
+  const { s } = setup();
+  s.registerAgent('small', x86);
+  s.registerAgent('big', { ...x86, maxJobs: 4, speedFactor: 2 });
+  s.requestWork('big', 4); // waiting: nothing queued yet
+  s.submit({ roots: ['j'] }, graphOf(node('j')), () => false);
+  assert.equal(s.requestWork('small', 1).assignments.length, 0, 'left to the bigger waiting agent');
+  s.stopWaiting('big');
+  assert.equal(s.requestWork('small', 1).assignments.length, 1, 'big is not waiting any more');
+});
+
+test('explain: waiting inputs, no agent fits (and what agents offer), busy agents with a position, backoff, placement', () => {
+  const { s, clock } = setup({ durations: new TableEstimator({ a: 5_000, b: 1_000, c: 1_000 }) });
+  const arm: AgentCapabilities = { ...x86, systems: ['aarch64-linux'] };
+  s.registerAgent('pi', arm);
+  const g = graphOf(node('a'), node('b'), node('c', ['a', 'b']));
+  s.submit({ roots: ['c'] }, g, () => false);
+  const waiting = s.explain(s.jobIdOf('c')!)!;
+  assert.equal(waiting.status, 'waiting');
+  assert.deepEqual(waiting.waitingFor.map((w) => [w.drvPath, w.status]), [['a', 'ready'], ['b', 'ready']]);
+  const noFit = s.explain(s.jobIdOf('a')!)!;
+  assert.match(noFit.summary, /waiting for capacity: no connected agent builds for system 'x86_64-linux' \(connected agents offer: aarch64-linux\)/);
+  assert.deepEqual(noFit.agents.map((a) => [a.agentId, a.fits]), [['pi', false]]);
+  s.registerAgent('x', x86);
+  const [running] = s.requestWork('x', 1).assignments;
+  assert.equal(running!.drvPath, 'a', 'a is on the longer critical path');
+  const queued = s.explain(s.jobIdOf('b')!)!;
+  assert.match(queued.summary, /all 1 fitting agent is busy; it is number 1 in their queue/);
+  assert.equal(queued.position, 1);
+  const run = s.explain(running!.jobId)!;
+  assert.match(run.summary, /running on x under lease epoch 1/);
+  assert.match(run.details.join('\n'), /why x: x asked for work with 1 free slot and fits x86_64-linux; this was the best ready job it fits \(predicted critical path 6\.0 s/);
+  s.complete(running!.jobId, 'x', running!.epoch, { kind: 'infrastructure-failure', message: 'disk full' });
+  const backoff = s.explain(running!.jobId)!;
+  assert.match(backoff.summary, /backing off after an infrastructure failure until .* \(1 s\)/);
+  assert.deepEqual(backoff.failedAgents, ['x']);
+  clock.advance(1_000);
+  assert.equal(s.explain('nope'), undefined);
+});

@@ -17,6 +17,11 @@ export class ReadyQueue {
     return this.heap.length;
   }
 
+  /** Every entry, in no particular order (for queries such as a job's position). */
+  entries(): readonly QueueEntry[] {
+    return this.heap;
+  }
+
   peek(): QueueEntry | undefined {
     return this.heap[0];
   }

@@ -61,7 +61,8 @@ export interface AssignmentOut {
 }
 
 export type BuildOutcome =
-  | { readonly kind: 'built' }
+  /** outputBytes: the outputs' NAR sizes in all (placement prefers agents holding many input bytes). */
+  | { readonly kind: 'built'; readonly outputBytes?: number }
   /** The builder failed: not retried; dependents fail. */
   | { readonly kind: 'build-failure'; readonly message: string }
   /** Sandbox, transfer, agent trouble: retried up to maxAttempts. */
@@ -114,4 +115,45 @@ export interface LeaseHolder {
   readonly agentId: string;
   readonly epoch: number;
   readonly deadline: number;
+}
+
+/** An agent as `farm explain` shows it next to a job. */
+export interface AgentView {
+  readonly agentId: string;
+  readonly systems: readonly string[];
+  readonly supportedFeatures: readonly string[];
+  readonly mandatoryFeatures: readonly string[];
+  readonly maxJobs: number;
+  readonly running: number;
+  readonly draining: boolean;
+  readonly fits: boolean;
+}
+
+/** Why a job is where it is (`farm explain`): see Scheduler.explain. */
+export interface Explanation {
+  readonly jobId: string;
+  readonly drvPath: string;
+  readonly status: JobStatus;
+  readonly epoch: number;
+  readonly attempts: number;
+  readonly submissions: readonly string[];
+  /** One sentence: why it is not running, or why it ran where it did. */
+  readonly summary: string;
+  /** Further facts, one per line, for people. */
+  readonly details: readonly string[];
+  /** Inputs not built yet, with their status (waiting jobs). */
+  readonly waitingFor: readonly { readonly drvPath: string; readonly status: JobStatus }[];
+  /** The connected agents and whether each fits the job (ready jobs). */
+  readonly agents: readonly AgentView[];
+  /** 1-based place among the ready jobs the same agents could take (ready jobs). */
+  readonly position?: number;
+  /** A retry backoff that is not over yet. */
+  readonly backoffUntil?: number;
+  readonly failedAgents: readonly string[];
+  /** The agent of the current or last lease, and why it got the job. */
+  readonly agentId?: string;
+  readonly placement?: string;
+  readonly criticalPathMs: number;
+  readonly estimateMs: number;
+  readonly priority: number;
 }

@@ -27,9 +27,11 @@ import { ReadyQueue } from './ready-queue.js';
 import { afterInfrastructureFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { agentFits, bucketKey, capacityProblem, type AgentCapabilities, type RoutingNeeds } from './routing.js';
 import type {
+  AgentView,
   AssignmentOut,
   BuildOutcome,
   DurationEstimator,
+  Explanation,
   LeaseHolder,
   DrvNode,
   JobEvent,
@@ -63,6 +65,16 @@ interface JobRecord {
   failedAgents: Set<string> | undefined;
   /** The job's last failure, for the failure cache (build failures are reused until the TTL). */
   failure: { readonly kind: 'build' | 'poison' | 'infrastructure'; readonly at: number } | undefined;
+  /** End of the current retry backoff (0 = none). */
+  backoffUntil: number;
+  /** Agents whose stores hold this job's outputs (they built it, or fetched it as an input). */
+  holders: Set<string> | undefined;
+  /** The outputs' NAR bytes in all, once built (placement weighs inputs by it). */
+  outputBytes: number;
+  /** Why the current or last lease went to its agent (`farm explain`). */
+  placement: string | undefined;
+  /** When its newest queue entries were pushed (its place among equals). */
+  queuedAt: number;
 }
 
 interface SubmissionRecord {
@@ -81,6 +93,8 @@ interface AgentRecord {
   readonly running: Set<string>;
   readonly fits: Map<string, boolean>;
   draining: boolean;
+  /** Free slots of the agent's outstanding work request (0 = it is not waiting for work). */
+  waitingSlots: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 15_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
@@ -90,6 +104,9 @@ const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: ()
 
 /** The key of the single queue per bucket when there is no fair share ('hydra'). */
 const ALL = '';
+
+/** Jobs a work request may set aside for better-placed agents, per queue. */
+const MAX_DEFERRED = 16;
 
 export class Scheduler {
   private readonly jobsByDrv = new Map<string, JobRecord>();
@@ -226,7 +243,7 @@ export class Scheduler {
   registerAgent(agentId: string, caps: AgentCapabilities): SchedulerEvent[] {
     const before = this.agents.get(agentId);
     if (before !== undefined && !before.draining) this.totalSlots -= before.caps.maxJobs;
-    this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), fits: new Map(), draining: false });
+    this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), fits: new Map(), draining: false, waitingSlots: 0 });
     this.totalSlots += caps.maxJobs;
     return this.refreshCapacity();
   }
@@ -253,7 +270,11 @@ export class Scheduler {
     this.totalSlots += draining ? -agent.caps.maxJobs : agent.caps.maxJobs;
   }
 
-  /** Hands the agent up to `freeSlots` of the best ready jobs it fits. */
+  /**
+   * Hands the agent up to `freeSlots` of the best ready jobs it fits. Until stopWaiting(), the
+   * agent counts as waiting with its remaining free slots: placement may leave a job to a
+   * waiting agent that holds more of its input bytes (or has more free capacity × speed).
+   */
   requestWork(agentId: string, freeSlots: number): { assignments: AssignmentOut[]; events: SchedulerEvent[] } {
     const agent = this.agents.get(agentId);
     const assignments: AssignmentOut[] = [];
@@ -264,21 +285,34 @@ export class Scheduler {
     // freeSlots counts the agent's free build slots; a lease whose build is done but whose
     // outputs are still uploading does not take one, so an agent may hold up to maxJobs such
     // finishing leases on top of maxJobs building ones (pipelining), and never more.
-    const slots = Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size);
+    const slots = Math.max(0, Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size));
+    agent.waitingSlots = slots;
+    const deferred: { queue: ReadyQueue; entry: QueueEntry }[] = [];
     while (assignments.length < slots) {
-      const pick = this.bestFor(agent);
+      const pick = this.bestFor(agent, deferred);
       if (pick === undefined) break;
       pick.queue.pop();
       const rec = pick.rec;
       rec.job = this.must(js.assign(rec.job, agentId, now, this.options.leaseMs));
       rec.reason = undefined;
       rec.assignedAt = now;
+      rec.backoffUntil = 0;
+      rec.placement = this.placementReason(rec, agent, pick.under);
       this.charge(rec);
       agent.running.add(rec.id);
+      agent.waitingSlots--;
       assignments.push({ jobId: rec.id, drvPath: rec.node.drvPath, epoch: rec.job.epoch, deadline: rec.job.lease!.deadline });
       events.push(this.event(rec, 'running', now, agentId));
     }
+    // Jobs left for better-placed agents go back where they were.
+    for (const d of deferred) d.queue.push(d.entry);
     return { assignments, events };
+  }
+
+  /** The agent's work request is over (answered, timed out, or gone). */
+  stopWaiting(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (agent !== undefined) agent.waitingSlots = 0;
   }
 
   /** When the next job in retry backoff becomes due (the caller wakes waiting agents then). */
@@ -343,6 +377,13 @@ export class Scheduler {
     rec.job = t.job;
     if (outcome.kind === 'built') {
       this.durations.observe(rec.node.drvPath, rec.node.system, now - rec.assignedAt);
+      // The agent's store now holds the outputs and every input it fetched to build them.
+      (rec.holders ??= new Set()).add(agentId);
+      if (outcome.outputBytes !== undefined && Number.isFinite(outcome.outputBytes) && outcome.outputBytes >= 0) rec.outputBytes = outcome.outputBytes;
+      for (const i of rec.node.inputDrvs) {
+        const input = this.jobsByDrv.get(i);
+        if (input !== undefined) (input.holders ??= new Set()).add(agentId);
+      }
       events.push(this.event(rec, 'succeeded', now, agentId));
       for (const d of rec.dependents) {
         const dep = this.jobsByDrv.get(d)!;
@@ -443,6 +484,89 @@ export class Scheduler {
     return rec === undefined ? undefined : this.event(rec, this.statusOf(rec), this.clock.now(), rec.job.lease?.agentId, this.reasonOf(rec));
   }
 
+  /**
+   * Why the job is where it is, for `farm explain`: a waiting job names the inputs it waits for;
+   * a ready one says that no agent fits (and what the agents offer), that it is backing off after
+   * a failure, or that the fitting agents are busy and where it stands in their queue; a running
+   * or finished one says which agent got it and why. O(queue) for a ready job (its position).
+   */
+  explain(jobId: string): Explanation | undefined {
+    const rec = this.jobsById.get(jobId);
+    if (rec === undefined) return undefined;
+    const now = this.clock.now();
+    const status = this.statusOf(rec);
+    const details: string[] = [];
+    let summary: string;
+    let waitingFor: { drvPath: string; status: JobStatus }[] = [];
+    let agents: AgentView[] = [];
+    let position: number | undefined;
+    const agentId = rec.job.lease?.agentId;
+    switch (status) {
+      case 'waiting': {
+        waitingFor = rec.node.inputDrvs
+          .map((d) => this.jobsByDrv.get(d))
+          .filter((j): j is JobRecord => j !== undefined && j.job.state !== 'succeeded')
+          .map((j) => ({ drvPath: j.node.drvPath, status: this.statusOf(j) }));
+        summary = `waiting for ${waitingFor.length} input derivation${waitingFor.length === 1 ? '' : 's'} to be built`;
+        for (const w of waitingFor) details.push(`input ${w.drvPath}: ${w.status}`);
+        break;
+      }
+      case 'ready': {
+        agents = [...this.agents.values()].map((a) => this.agentView(a, rec.bucket));
+        const fitting = agents.filter((a) => a.fits && !a.draining);
+        const problem = this.bucketProblem.get(rec.bucket);
+        if (problem !== undefined) {
+          summary = problem;
+          for (const a of agents) details.push(`agent ${a.agentId} offers ${a.systems.join(', ')}${a.supportedFeatures.length > 0 ? ` with {${a.supportedFeatures.join(', ')}}` : ''}${a.mandatoryFeatures.length > 0 ? `, mandatory {${a.mandatoryFeatures.join(', ')}}` : ''}`);
+        } else if (rec.backoffUntil > now) {
+          summary = `backing off after an infrastructure failure until ${new Date(rec.backoffUntil).toISOString()} (${Math.ceil((rec.backoffUntil - now) / 1000)} s)`;
+          if (rec.reason !== undefined) details.push(rec.reason);
+        } else if (fitting.length === 0) {
+          summary = `the agents that fit it are all draining (${agents.filter((a) => a.fits).map((a) => a.agentId).join(', ')})`;
+        } else {
+          position = this.positionOf(rec);
+          const busy = fitting.filter((a) => a.running >= a.maxJobs).length;
+          summary =
+            busy === fitting.length
+              ? `all ${fitting.length} fitting agent${fitting.length === 1 ? ' is' : 's are'} busy; it is number ${position} in their queue`
+              : `queued as number ${position} for ${fitting.length} fitting agent${fitting.length === 1 ? '' : 's'} (${fitting.length - busy} with free slots: it goes out on their next work request)`;
+          for (const a of fitting) details.push(`agent ${a.agentId}: ${a.running} of ${a.maxJobs} slots busy`);
+        }
+        break;
+      }
+      case 'running':
+        summary = `running on ${agentId} under lease epoch ${rec.job.epoch}`;
+        if (rec.placement !== undefined) details.push(`why ${agentId}: ${rec.placement}`);
+        break;
+      default:
+        summary = `${status}${rec.reason !== undefined ? `: ${rec.reason}` : ''}`;
+        if (rec.placement !== undefined) details.push(`last placement: ${rec.placement}`);
+    }
+    if (rec.failedAgents !== undefined && rec.failedAgents.size > 0) details.push(`infrastructure failures on: ${[...rec.failedAgents].sort().join(', ')}`);
+    const estimateMs = this.durations.estimateMs(rec.node.drvPath, rec.node.system);
+    details.push(`predicted build time ${(estimateMs / 1000).toFixed(1)} s; predicted remaining critical path ${(rec.cpMs / 1000).toFixed(1)} s; priority ${rec.priority}`);
+    return {
+      jobId: rec.id,
+      drvPath: rec.node.drvPath,
+      status,
+      epoch: rec.job.epoch,
+      attempts: rec.job.attempts,
+      submissions: [...rec.submissions],
+      summary,
+      details,
+      waitingFor,
+      agents,
+      ...(position !== undefined ? { position } : {}),
+      ...(rec.backoffUntil > now ? { backoffUntil: rec.backoffUntil } : {}),
+      failedAgents: [...(rec.failedAgents ?? [])].sort(),
+      ...(agentId !== undefined ? { agentId } : {}),
+      ...(rec.placement !== undefined ? { placement: rec.placement } : {}),
+      criticalPathMs: rec.cpMs,
+      estimateMs,
+      priority: rec.priority,
+    };
+  }
+
   /** Who holds the job's lease now (undefined unless it is running): fences uploads and results. */
   leaseHolder(jobId: string): LeaseHolder | undefined {
     const rec = this.jobsById.get(jobId);
@@ -503,6 +627,11 @@ export class Scheduler {
       chargedTo: [],
       failedAgents: undefined,
       failure: undefined,
+      backoffUntil: 0,
+      holders: undefined,
+      outputBytes: 0,
+      placement: undefined,
+      queuedAt: 0,
     };
     if (!this.bucketNeeds.has(rec.bucket)) {
       this.bucketNeeds.set(rec.bucket, { system: node.system, requiredFeatures: node.requiredFeatures });
@@ -540,6 +669,7 @@ export class Scheduler {
     const keys = !this.fairShare ? [ALL] : (only ?? [...rec.submissions].filter((s) => !this.submissions.get(s)!.done));
     let byOwner = this.queues.get(rec.bucket);
     if (byOwner === undefined) this.queues.set(rec.bucket, (byOwner = new Map()));
+    rec.queuedAt = now;
     const entry: QueueEntry = {
       jobId: rec.id,
       epoch: rec.job.epoch,
@@ -577,7 +707,7 @@ export class Scheduler {
    * beats one at or over its share; then the queue order. A job that failed on this agent is
    * left for another fitting agent when there is one that has not failed it.
    */
-  private bestFor(agent: AgentRecord): { rec: JobRecord; queue: ReadyQueue } | undefined {
+  private bestFor(agent: AgentRecord, deferred: { queue: ReadyQueue; entry: QueueEntry }[]): { rec: JobRecord; queue: ReadyQueue; under: boolean } | undefined {
     const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
     let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean } | undefined;
     for (const [bucket, byOwner] of this.queues) {
@@ -585,9 +715,10 @@ export class Scheduler {
       if (fits === undefined) agent.fits.set(bucket, (fits = agentFits(agent.caps, this.bucketNeeds.get(bucket)!)));
       if (!fits) continue;
       for (const [owner, queue] of byOwner) {
-        const head = this.cleanHead(queue, agent);
+        const head = this.cleanHead(queue, agent, deferred);
         if (head === undefined) {
-          if (queue.size === 0) byOwner.delete(owner);
+          // Empty queues go, unless entries set aside for other agents return to them.
+          if (queue.size === 0 && !deferred.some((d) => d.queue === queue)) byOwner.delete(owner);
           continue;
         }
         const sub = owner === ALL ? undefined : this.submissions.get(owner);
@@ -601,24 +732,69 @@ export class Scheduler {
       }
       if (byOwner.size === 0) this.queues.delete(bucket);
     }
-    return best;
+    return best === undefined ? undefined : { rec: best.rec, queue: best.queue, under: best.under };
   }
 
   /**
-   * Drops stale entries from the head; returns the head unless it is a job this agent failed
-   * and another fitting agent could take (then undefined for this agent, this time).
+   * Drops stale entries from the head and returns the first job this agent should take. A job
+   * this agent failed, when another fitting agent has not, and a job a waiting agent is better
+   * placed for, are set aside in `deferred` (at most MAX_DEFERRED per queue and request, so a
+   * request stays cheap; past that the agent takes the job anyway).
    */
-  private cleanHead(queue: ReadyQueue, agent: AgentRecord): QueueEntry | undefined {
+  private cleanHead(queue: ReadyQueue, agent: AgentRecord, deferred: { queue: ReadyQueue; entry: QueueEntry }[]): QueueEntry | undefined {
+    let setAside = 0;
     for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
       if (!this.isCurrent(head)) {
         queue.pop();
         continue;
       }
       const rec = this.jobsById.get(head.jobId)!;
-      if (rec.failedAgents?.has(agent.id) && this.someOtherAgentCouldTake(rec, agent.id)) return undefined;
-      return head;
+      const elsewhere = setAside < MAX_DEFERRED && ((rec.failedAgents?.has(agent.id) === true && this.someOtherAgentCouldTake(rec, agent.id)) || this.betterPlacedWaiting(rec, agent) !== undefined);
+      if (!elsewhere) return head;
+      deferred.push({ queue, entry: queue.pop()! });
+      setAside++;
     }
     return undefined;
+  }
+
+  /** Input bytes of the job already in the agent's store. O(inputs). */
+  private inputBytesOn(rec: JobRecord, agentId: string): number {
+    let bytes = 0;
+    for (const i of rec.node.inputDrvs) {
+      const input = this.jobsByDrv.get(i);
+      if (input?.holders?.has(agentId) === true) bytes += input.outputBytes;
+    }
+    return bytes;
+  }
+
+  /**
+   * A waiting agent that should get the job before `agent`: it fits, has not failed it, and holds
+   * more of its input bytes — or as many, and more free capacity × speed factor.
+   */
+  private betterPlacedWaiting(rec: JobRecord, agent: AgentRecord): AgentRecord | undefined {
+    const mineBytes = this.inputBytesOn(rec, agent.id);
+    const mineCapacity = agent.waitingSlots * Math.max(1, agent.caps.speedFactor);
+    for (const other of this.agents.values()) {
+      if (other === agent || other.waitingSlots <= 0 || other.draining || rec.failedAgents?.has(other.id) === true) continue;
+      let fits = other.fits.get(rec.bucket);
+      if (fits === undefined) other.fits.set(rec.bucket, (fits = agentFits(other.caps, this.bucketNeeds.get(rec.bucket)!)));
+      if (!fits) continue;
+      const bytes = this.inputBytesOn(rec, other.id);
+      if (bytes > mineBytes || (bytes === mineBytes && other.waitingSlots * Math.max(1, other.caps.speedFactor) > mineCapacity)) return other;
+    }
+    return undefined;
+  }
+
+  private placementReason(rec: JobRecord, agent: AgentRecord, underShare: boolean): string {
+    const bytes = this.inputBytesOn(rec, agent.id);
+    const parts = [
+      `${agent.id} asked for work with ${agent.waitingSlots} free slot${agent.waitingSlots === 1 ? '' : 's'} and fits ${rec.bucket}`,
+      `this was the best ready job it fits (predicted critical path ${(rec.cpMs / 1000).toFixed(1)} s, priority ${rec.priority})`,
+      bytes > 0 ? `it already held ${bytes} bytes of the inputs` : 'no waiting agent held more of its inputs or had more free capacity × speed',
+    ];
+    if (this.fairShare) parts.push(underShare ? 'its submission was under its fair share' : 'every submission with ready work had its fair share');
+    if (rec.failedAgents !== undefined && rec.failedAgents.size > 0) parts.push(`earlier attempts failed on ${[...rec.failedAgents].sort().join(', ')}`);
+    return parts.join('; ');
   }
 
   private someOtherAgentCouldTake(rec: JobRecord, except: string): boolean {
@@ -671,6 +847,7 @@ export class Scheduler {
       for (const s of rec.submissions) this.checkSubmissionDone(this.submissions.get(s)!, now, events);
       return;
     }
+    rec.backoffUntil = next.notBefore;
     rec.reason = `retrying after an infrastructure failure on ${agentId} (attempt ${rec.job.attempts} of ${this.retry.maxAttempts}), not before ${new Date(next.notBefore).toISOString()}: ${message}`;
     this.delayed.push({
       jobId: rec.id,
@@ -738,6 +915,36 @@ export class Scheduler {
       if (rec.job.state === 'ready' && changed.has(rec.bucket)) events.push(this.event(rec, 'ready', now, undefined, this.reasonOf(rec)));
     }
     return events;
+  }
+
+  private agentView(a: AgentRecord, bucket: string): AgentView {
+    let fits = a.fits.get(bucket);
+    if (fits === undefined) a.fits.set(bucket, (fits = agentFits(a.caps, this.bucketNeeds.get(bucket)!)));
+    return {
+      agentId: a.id,
+      systems: a.caps.systems,
+      supportedFeatures: a.caps.supportedFeatures,
+      mandatoryFeatures: a.caps.mandatoryFeatures,
+      maxJobs: a.caps.maxJobs,
+      running: a.running.size,
+      draining: a.draining,
+      fits,
+    };
+  }
+
+  /**
+   * 1 + the number of distinct ready jobs in the same bucket that go before it in the queue
+   * order (fair share aside: it changes with every assignment). O(entries in the bucket).
+   */
+  private positionOf(rec: JobRecord): number {
+    const mine: QueueEntry = { jobId: rec.id, epoch: rec.job.epoch, cpMs: rec.cpMs, priority: rec.priority, readyAt: rec.queuedAt, submissionOrder: rec.submissionOrder, rdeps: rec.dependents.size, seq: Number.MAX_SAFE_INTEGER };
+    const ahead = new Set<string>();
+    for (const queue of this.queues.get(rec.bucket)?.values() ?? []) {
+      for (const e of queue.entries()) {
+        if (e.jobId !== rec.id && this.isCurrent(e) && this.better(e, mine)) ahead.add(e.jobId);
+      }
+    }
+    return ahead.size + 1;
   }
 
   private agentCaps(): AgentCapabilities[] {
