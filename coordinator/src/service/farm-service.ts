@@ -236,15 +236,23 @@ export class FarmService implements AgentApi {
       throw new FarmError('NOT_FOUND', `agent ${agentId} is not registered (register again)`, { agentId });
     }
     const until = Date.now() + waitMs;
-    for (;;) {
-      if (this.closed || signal.aborted || !this.agents.has(agentId)) return { assignments: [] };
-      if (freeSlots > 0) {
-        const { assignments, events } = this.scheduler.requestWork(agentId, freeSlots);
-        if (assignments.length > 0) return { assignments: await this.deliver(agentId, assignments, events) };
+    try {
+      for (;;) {
+        if (this.closed || signal.aborted || !this.agents.has(agentId)) return { assignments: [] };
+        if (freeSlots > 0) {
+          const { assignments, events } = this.scheduler.requestWork(agentId, freeSlots);
+          if (assignments.length > 0) {
+            // Answered: no longer a waiting agent that placement could leave jobs to.
+            this.scheduler.stopWaiting(agentId);
+            return { assignments: await this.deliver(agentId, assignments, events) };
+          }
+        }
+        const remaining = until - Date.now();
+        if (remaining <= 0) return { assignments: [] };
+        await this.waitForWork(remaining, signal);
       }
-      const remaining = until - Date.now();
-      if (remaining <= 0) return { assignments: [] };
-      await this.waitForWork(remaining, signal);
+    } finally {
+      this.scheduler.stopWaiting(agentId);
     }
   }
 
@@ -280,7 +288,7 @@ export class FarmService implements AgentApi {
         recordMessage = `reported built, but outputs are not valid in the farm store: ${missing.join(', ')}`;
         outcome = { kind: 'infrastructure-failure', message: recordMessage };
       } else {
-        outcome = { kind: 'built' };
+        outcome = { kind: 'built', outputBytes: result.outputs.reduce((n, o) => n + (Number(o.narSize) || 0), 0) };
       }
     } else {
       outcome = failureOutcome(status, message, logTail);
