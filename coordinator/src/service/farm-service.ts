@@ -59,6 +59,7 @@ import type { BuildRow, CoordinatorState, EventRow, SubmissionRow } from './coor
 import { loadGraph, outputPaths } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
+import { explanationToProto, type ExplainQuery } from './explain-view.js';
 import { Journal } from './journal.js';
 import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
 import { agentsView, capabilitiesToProto, farmStatus, submissionStatus } from './views.js';
@@ -421,6 +422,25 @@ export class FarmService implements AgentApi {
     this.assertOpen();
     const filter = drvPath === undefined || drvPath === '' ? undefined : checkDrvPath(drvPath, 'drvPath');
     return { builds: this.state.listBuilds(filter).map((b): BuildRecord => ({ ...b })) };
+  }
+
+  /**
+   * Explain (`farm explain`): why the job is where it is. Exactly one of drvPath / jobId (proto3:
+   * '' is unset); NOT_FOUND when the scheduler has no such job in this run.
+   */
+  explain(request: ExplainQuery) {
+    this.assertOpen();
+    const hasDrv = request.drvPath !== undefined && request.drvPath !== '';
+    const hasJob = request.jobId !== undefined && request.jobId !== '';
+    if (hasDrv === hasJob) throw invalid('Explain needs exactly one of a drv path or a job id');
+    const drv = hasDrv ? checkDrvPath(request.drvPath, 'drvPath') : undefined;
+    const jobId = drv !== undefined ? parseStorePath(drv).hashPart : checkJobId(request.jobId, 'jobId');
+    const e = this.scheduler.explain(jobId);
+    // A drv path with the job's hash but another name is not that job.
+    if (e === undefined || (drv !== undefined && e.drvPath !== drv)) {
+      throw new FarmError('NOT_FOUND', `no job for ${drv ?? jobId}: it was never submitted, or its outputs were already valid`, { job: drv ?? jobId });
+    }
+    return explanationToProto(e);
   }
 
   agentCapabilities(): Capabilities[] {

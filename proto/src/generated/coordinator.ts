@@ -14,6 +14,10 @@ import type { Capabilities as _farm_v1_Capabilities, Capabilities__Output as _fa
 import type { CoordinatorClient as _farm_v1_CoordinatorClient, CoordinatorDefinition as _farm_v1_CoordinatorDefinition } from './farm/v1/Coordinator.js';
 import type { DerivationUpload as _farm_v1_DerivationUpload, DerivationUpload__Output as _farm_v1_DerivationUpload__Output } from './farm/v1/DerivationUpload.js';
 import type { ErrorDetail as _farm_v1_ErrorDetail, ErrorDetail__Output as _farm_v1_ErrorDetail__Output } from './farm/v1/ErrorDetail.js';
+import type { ExplainAgent as _farm_v1_ExplainAgent, ExplainAgent__Output as _farm_v1_ExplainAgent__Output } from './farm/v1/ExplainAgent.js';
+import type { ExplainRequest as _farm_v1_ExplainRequest, ExplainRequest__Output as _farm_v1_ExplainRequest__Output } from './farm/v1/ExplainRequest.js';
+import type { ExplainResponse as _farm_v1_ExplainResponse, ExplainResponse__Output as _farm_v1_ExplainResponse__Output } from './farm/v1/ExplainResponse.js';
+import type { ExplainWaitingInput as _farm_v1_ExplainWaitingInput, ExplainWaitingInput__Output as _farm_v1_ExplainWaitingInput__Output } from './farm/v1/ExplainWaitingInput.js';
 import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from './farm/v1/GetInfoRequest.js';
 import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from './farm/v1/GetInfoResponse.js';
 import type { GetNarRequest as _farm_v1_GetNarRequest, GetNarRequest__Output as _farm_v1_GetNarRequest__Output } from './farm/v1/GetNarRequest.js';
@@ -61,6 +65,10 @@ export interface ProtoGrpcType {
       Coordinator: SubtypeConstructor<typeof grpc.Client, _farm_v1_CoordinatorClient> & { service: _farm_v1_CoordinatorDefinition }
       DerivationUpload: MessageTypeDefinition<_farm_v1_DerivationUpload, _farm_v1_DerivationUpload__Output>
       ErrorDetail: MessageTypeDefinition<_farm_v1_ErrorDetail, _farm_v1_ErrorDetail__Output>
+      ExplainAgent: MessageTypeDefinition<_farm_v1_ExplainAgent, _farm_v1_ExplainAgent__Output>
+      ExplainRequest: MessageTypeDefinition<_farm_v1_ExplainRequest, _farm_v1_ExplainRequest__Output>
+      ExplainResponse: MessageTypeDefinition<_farm_v1_ExplainResponse, _farm_v1_ExplainResponse__Output>
+      ExplainWaitingInput: MessageTypeDefinition<_farm_v1_ExplainWaitingInput, _farm_v1_ExplainWaitingInput__Output>
       GetInfoRequest: MessageTypeDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoRequest__Output>
       GetInfoResponse: MessageTypeDefinition<_farm_v1_GetInfoResponse, _farm_v1_GetInfoResponse__Output>
       GetNarRequest: MessageTypeDefinition<_farm_v1_GetNarRequest, _farm_v1_GetNarRequest__Output>

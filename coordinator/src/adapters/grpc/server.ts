@@ -134,6 +134,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     Status: unary('Status', (req) => service.status(req.submissionId)),
     ListAgents: unary('ListAgents', () => service.listAgents()),
     ListBuilds: unary('ListBuilds', (req) => service.listBuilds(req.drvPath)),
+    Explain: unary('Explain', (req) => service.explain(req)),
   };
   server.addService(coordinatorServiceDefinition(), handlers);
 

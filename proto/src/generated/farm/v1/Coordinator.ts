@@ -8,6 +8,8 @@ import type { AddPathChunk as _farm_v1_AddPathChunk, AddPathChunk__Output as _fa
 import type { AddPathResponse as _farm_v1_AddPathResponse, AddPathResponse__Output as _farm_v1_AddPathResponse__Output } from '../../farm/v1/AddPathResponse.js';
 import type { CancelRequest as _farm_v1_CancelRequest, CancelRequest__Output as _farm_v1_CancelRequest__Output } from '../../farm/v1/CancelRequest.js';
 import type { CancelResponse as _farm_v1_CancelResponse, CancelResponse__Output as _farm_v1_CancelResponse__Output } from '../../farm/v1/CancelResponse.js';
+import type { ExplainRequest as _farm_v1_ExplainRequest, ExplainRequest__Output as _farm_v1_ExplainRequest__Output } from '../../farm/v1/ExplainRequest.js';
+import type { ExplainResponse as _farm_v1_ExplainResponse, ExplainResponse__Output as _farm_v1_ExplainResponse__Output } from '../../farm/v1/ExplainResponse.js';
 import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from '../../farm/v1/GetInfoRequest.js';
 import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from '../../farm/v1/GetInfoResponse.js';
 import type { GetNarRequest as _farm_v1_GetNarRequest, GetNarRequest__Output as _farm_v1_GetNarRequest__Output } from '../../farm/v1/GetNarRequest.js';
@@ -71,6 +73,25 @@ export interface CoordinatorClient extends grpc.Client {
   cancel(argument: _farm_v1_CancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
   cancel(argument: _farm_v1_CancelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
   cancel(argument: _farm_v1_CancelRequest, callback: grpc.requestCallback<_farm_v1_CancelResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Why a job is where it is (`farm explain`): what a waiting job waits for, why a ready one is
+   * not running (no fitting agent, backoff, busy agents and its place in the queue), or why a
+   * running or finished one went to its agent.
+   */
+  Explain(argument: _farm_v1_ExplainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  Explain(argument: _farm_v1_ExplainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  Explain(argument: _farm_v1_ExplainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  Explain(argument: _farm_v1_ExplainRequest, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Why a job is where it is (`farm explain`): what a waiting job waits for, why a ready one is
+   * not running (no fitting agent, backoff, busy agents and its place in the queue), or why a
+   * running or finished one went to its agent.
+   */
+  explain(argument: _farm_v1_ExplainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  explain(argument: _farm_v1_ExplainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  explain(argument: _farm_v1_ExplainRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
+  explain(argument: _farm_v1_ExplainRequest, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Cheap liveness and version check; the CLI calls it before anything else.
@@ -192,6 +213,13 @@ export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
   Cancel: grpc.handleUnaryCall<_farm_v1_CancelRequest__Output, _farm_v1_CancelResponse>;
   
   /**
+   * Why a job is where it is (`farm explain`): what a waiting job waits for, why a ready one is
+   * not running (no fitting agent, backoff, busy agents and its place in the queue), or why a
+   * running or finished one went to its agent.
+   */
+  Explain: grpc.handleUnaryCall<_farm_v1_ExplainRequest__Output, _farm_v1_ExplainResponse>;
+  
+  /**
    * Cheap liveness and version check; the CLI calls it before anything else.
    */
   GetInfo: grpc.handleUnaryCall<_farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse>;
@@ -230,6 +258,7 @@ export interface CoordinatorDefinition extends grpc.ServiceDefinition {
   AddDerivations: MethodDefinition<_farm_v1_AddDerivationsRequest, _farm_v1_AddDerivationsResponse, _farm_v1_AddDerivationsRequest__Output, _farm_v1_AddDerivationsResponse__Output>
   AddPath: MethodDefinition<_farm_v1_AddPathChunk, _farm_v1_AddPathResponse, _farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse__Output>
   Cancel: MethodDefinition<_farm_v1_CancelRequest, _farm_v1_CancelResponse, _farm_v1_CancelRequest__Output, _farm_v1_CancelResponse__Output>
+  Explain: MethodDefinition<_farm_v1_ExplainRequest, _farm_v1_ExplainResponse, _farm_v1_ExplainRequest__Output, _farm_v1_ExplainResponse__Output>
   GetInfo: MethodDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoResponse, _farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse__Output>
   GetNar: MethodDefinition<_farm_v1_GetNarRequest, _farm_v1_NarChunk, _farm_v1_GetNarRequest__Output, _farm_v1_NarChunk__Output>
   ListAgents: MethodDefinition<_farm_v1_ListAgentsRequest, _farm_v1_ListAgentsResponse, _farm_v1_ListAgentsRequest__Output, _farm_v1_ListAgentsResponse__Output>
