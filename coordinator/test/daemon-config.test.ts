@@ -14,7 +14,7 @@ test('defaults fill everything but the state dir', () => {
     stateDir: '/var/lib/farm',
     listen: '127.0.0.1:0',
     nats: { servers: ['nats://127.0.0.1:4222'] },
-    leaseMs: 15_000,
+    leaseMs: 12_000,
     heartbeatMs: 3_000,
     maxAttempts: 3,
     retryBackoffMs: 1_000,

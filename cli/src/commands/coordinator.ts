@@ -13,7 +13,7 @@ export class CoordinatorCommand extends Command {
       NATS server). State (LMDB) and the farm store live in \`stateDir\`.
 
       The config file is JSON. Keys: \`stateDir\` (required), \`listen\` ("host:port", default
-      "127.0.0.1:0"), \`nats.servers\` (default ["nats://127.0.0.1:4222"]), \`leaseMs\` (default "15s"),
+      "127.0.0.1:0"), \`nats.servers\` (default ["nats://127.0.0.1:4222"]), \`leaseMs\` (default "12s"),
       \`heartbeatMs\` ("3s"), \`maxAttempts\` (3), \`retryBackoffMs\` ("1s", doubling per retry up to
       \`retryBackoffMaxMs\`, "1m"), \`poisonAgents\` (3: a job that fails on that many distinct agents is
       not retried), \`failureTtlMs\` ("1h": how long a build failure is reused), \`maxLogBytes\` (64 MiB),

@@ -97,7 +97,7 @@ interface AgentRecord {
   waitingSlots: number;
 }
 
-export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 15_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
+export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 12_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
 
 /** Used when no estimator is injected: every job is predicted to take the same time. */
 const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: () => undefined };

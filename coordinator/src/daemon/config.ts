@@ -34,7 +34,9 @@ export interface CoordinatorConfig {
 export const COORDINATOR_CONFIG_DEFAULTS = {
   listen: '127.0.0.1:0',
   natsServers: ['nats://127.0.0.1:4222'],
-  leaseMs: 15_000,
+  // A silent agent is declared lost after leaseMs and its jobs requeued on the next timer round
+  // (at most 1 s later): 13 s in all, inside the 15 s operators are promised.
+  leaseMs: 12_000,
   heartbeatMs: 3_000,
   maxAttempts: 3,
   retryBackoffMs: 1_000,
