@@ -76,9 +76,10 @@ test('Explain says what a job waits for, which agent fits, where it stands, and 
       assert.ok(running.details.some((d) => d.startsWith('why x86: ')));
       await buildAndReport(farm, 'x86', a!);
 
-      // Built: still says where it ran and why (the scheduler drops the lease, so agent_id is unset).
+      // Built: still says where it ran and why.
       const built = await explain(farm, { jobId: jobIdOf(drvs.a!) });
       assert.equal(built.state, 'JOB_STATE_SUCCEEDED');
+      assert.equal(built.agentId, 'x86');
       assert.equal(built.placement, running.placement);
       assert.ok(built.details.some((d) => d.startsWith('last placement: x86 asked for work')));
 
@@ -115,6 +116,7 @@ test('Explain says what a job waits for, which agent fits, where it stands, and 
       assert.match(backoff.summary, /^backing off after an infrastructure failure until \S+ \(\d+ s\)$/);
       assert.ok(Number(backoff.backoffUntilMs) > Date.now());
       assert.deepEqual(backoff.failedAgents, ['x86']);
+      assert.equal(backoff.agentId, '', 'a queued job has no agent');
       assert.equal(backoff.attempts, 1);
       assert.ok(backoff.details.some((d) => d.includes('bwrap: cannot mount /proc')), backoff.details.join('\n'));
       assert.ok(backoff.details.includes('infrastructure failures on: x86'));

@@ -13,7 +13,12 @@ export interface ExplainQuery {
   readonly jobId?: unknown;
 }
 
-export function explanationToProto(e: Explanation): ExplainResponse {
+/**
+ * `lastAgentId`: the agent of the job's last event as the journal recorded it ('' = none). The
+ * scheduler drops a finished job's lease, so for a built or failed job this is what still names
+ * the agent it ran on.
+ */
+export function explanationToProto(e: Explanation, lastAgentId = ''): ExplainResponse {
   return {
     jobId: e.jobId,
     drvPath: e.drvPath,
@@ -28,7 +33,8 @@ export function explanationToProto(e: Explanation): ExplainResponse {
     position: e.position ?? 0,
     backoffUntilMs: e.backoffUntil ?? 0,
     failedAgents: [...e.failedAgents],
-    agentId: e.agentId ?? '',
+    // A queued job has no agent, whatever its last attempt ran on (failedAgents says that).
+    agentId: e.agentId ?? (e.status === 'ready' || e.status === 'waiting' ? '' : lastAgentId),
     placement: e.placement ?? '',
     // Predictions are averages (fractions of a millisecond); the wire carries whole ms.
     criticalPathMs: wholeMs(e.criticalPathMs),

@@ -440,7 +440,7 @@ export class FarmService implements AgentApi {
     if (e === undefined || (drv !== undefined && e.drvPath !== drv)) {
       throw new FarmError('NOT_FOUND', `no job for ${drv ?? jobId}: it was never submitted, or its outputs were already valid`, { job: drv ?? jobId });
     }
-    return explanationToProto(e);
+    return explanationToProto(e, this.journal.jobs.get(e.drvPath)?.agentId);
   }
 
   agentCapabilities(): Capabilities[] {
