@@ -12,6 +12,8 @@ import {
   type AddPathResponse__Output,
   type CancelResponse__Output,
   type CoordinatorClient,
+  type ExplainRequest,
+  type ExplainResponse__Output,
   type GetInfoResponse__Output,
   type ListAgentsResponse__Output,
   type LogChunk__Output,
@@ -79,6 +81,11 @@ export class FarmClient {
 
   listAgents(): Promise<ListAgentsResponse__Output> {
     return this.unary('ListAgents', (o, cb) => this.raw.listAgents({}, o, cb));
+  }
+
+  /** Why a job is where it is (`farm explain`): exactly one of drvPath / jobId. */
+  explain(request: ExplainRequest): Promise<ExplainResponse__Output> {
+    return this.unary('Explain', (o, cb) => this.raw.explain(request, o, cb));
   }
 
   /** AddDerivations: the `.drv`s in the order given (dependencies first); one already-valid flag each. */

@@ -7,6 +7,7 @@ import { AgentsCommand } from './agents.js';
 import { CancelCommand } from './cancel.js';
 import { CoordinatorCommand } from './coordinator.js';
 import { DrvShowCommand } from './drv-show.js';
+import { ExplainCommand } from './explain.js';
 import { groupHelpCommand } from './group-help.js';
 import { LogsCommand } from './logs.js';
 import { NarDumpCommand } from './nar-dump.js';
@@ -21,6 +22,7 @@ export const commands: CommandClass[] = [
   SubmitCommand,
   LogsCommand,
   StatusCommand,
+  ExplainCommand,
   CancelCommand,
   AgentsCommand,
   CoordinatorCommand,
