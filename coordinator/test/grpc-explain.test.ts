@@ -116,7 +116,7 @@ test('Explain says what a job waits for, which agent fits, where it stands, and 
       assert.match(backoff.summary, /^backing off after an infrastructure failure until \S+ \(\d+ s\)$/);
       assert.ok(Number(backoff.backoffUntilMs) > Date.now());
       assert.deepEqual(backoff.failedAgents, ['x86']);
-      assert.equal(backoff.agentId, '', 'a queued job has no agent');
+      assert.equal(backoff.agentId, 'x86', 'the agent of its last lease');
       assert.equal(backoff.attempts, 1);
       assert.ok(backoff.details.some((d) => d.includes('bwrap: cannot mount /proc')), backoff.details.join('\n'));
       assert.ok(backoff.details.includes('infrastructure failures on: x86'));

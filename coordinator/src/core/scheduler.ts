@@ -75,6 +75,8 @@ interface JobRecord {
   placement: string | undefined;
   /** When its newest queue entries were pushed (its place among equals). */
   queuedAt: number;
+  /** The agent of the current or last lease. */
+  lastAgent: string | undefined;
 }
 
 interface SubmissionRecord {
@@ -298,6 +300,7 @@ export class Scheduler {
       rec.assignedAt = now;
       rec.backoffUntil = 0;
       rec.placement = this.placementReason(rec, agent, pick.under);
+      rec.lastAgent = agentId;
       this.charge(rec);
       agent.running.add(rec.id);
       agent.waitingSlots--;
@@ -473,6 +476,7 @@ export class Scheduler {
     rec.job = { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } };
     rec.reason = undefined;
     rec.assignedAt = now;
+    rec.lastAgent = agentId;
     this.charge(rec);
     agent.running.add(jobId);
     return { adopted: true, events: [this.event(rec, 'running', now, agentId)] };
@@ -500,7 +504,7 @@ export class Scheduler {
     let waitingFor: { drvPath: string; status: JobStatus }[] = [];
     let agents: AgentView[] = [];
     let position: number | undefined;
-    const agentId = rec.job.lease?.agentId;
+    const agentId = rec.job.lease?.agentId ?? rec.lastAgent;
     switch (status) {
       case 'waiting': {
         waitingFor = rec.node.inputDrvs
@@ -539,7 +543,7 @@ export class Scheduler {
         if (rec.placement !== undefined) details.push(`why ${agentId}: ${rec.placement}`);
         break;
       default:
-        summary = `${status}${rec.reason !== undefined ? `: ${rec.reason}` : ''}`;
+        summary = `${status}${agentId !== undefined && status !== 'dependency-failed' && status !== 'cancelled' ? ` on ${agentId}` : ''}${rec.reason !== undefined ? `: ${rec.reason}` : ''}`;
         if (rec.placement !== undefined) details.push(`last placement: ${rec.placement}`);
     }
     if (rec.failedAgents !== undefined && rec.failedAgents.size > 0) details.push(`infrastructure failures on: ${[...rec.failedAgents].sort().join(', ')}`);
@@ -632,6 +636,7 @@ export class Scheduler {
       outputBytes: 0,
       placement: undefined,
       queuedAt: 0,
+      lastAgent: undefined,
     };
     if (!this.bucketNeeds.has(rec.bucket)) {
       this.bucketNeeds.set(rec.bucket, { system: node.system, requiredFeatures: node.requiredFeatures });
