@@ -226,3 +226,18 @@ test('explain: waiting inputs, no agent fits (and what agents offer), busy agent
   clock.advance(1_000);
   assert.equal(s.explain('nope'), undefined);
 });
+
+test('forgetFailure (farm retry): a cached failure or poison is forgotten and the next submission builds it and its dependents', () => {
+  const { s } = setup({ retry: { failureTtlMs: 3_600_000 } });
+  s.registerAgent('x', x86);
+  const g = graphOf(node('bad'), node('user', ['bad']));
+  const first = s.submit({ roots: ['user'] }, g, () => false);
+  assert.equal(runOne(s, 'x', 'fail'), 'bad');
+  assert.deepEqual(s.failedJobsOf(first.submissionId), [s.jobIdOf('bad')], 'user failed only as a dependent');
+  assert.equal(s.forgetFailure(s.jobIdOf('user')!), false, 'a dependency failure is not the job\'s own');
+  assert.equal(s.forgetFailure(s.jobIdOf('bad')!), true);
+  const again = s.submit({ roots: ['user'] }, g, () => false);
+  assert.equal(jobEvents(again.events).find((e) => e.drvPath === 'bad')?.status, 'ready');
+  assert.deepEqual([runOne(s, 'x'), runOne(s, 'x')], ['bad', 'user']);
+  assert.equal(s.forgetFailure(s.jobIdOf('bad')!), false, 'nothing to forget once built');
+});

@@ -571,6 +571,30 @@ export class Scheduler {
     };
   }
 
+  /**
+   * `farm retry`: the job's failure (a cached build failure, poison, or an infrastructure failure
+   * given up on) is forgotten, so the next submission that needs it builds it again — with its
+   * dependents, which restart because their input is no longer failed. Returns whether there was
+   * a failure to forget (false for a job that is not failed, or failed only as a dependent).
+   */
+  forgetFailure(jobId: string): boolean {
+    const rec = this.jobsById.get(jobId);
+    if (rec === undefined || rec.job.state !== 'failed' || rec.dependencyFailed) return false;
+    rec.failure = undefined;
+    rec.failedAgents = undefined;
+    return true;
+  }
+
+  /** The failed jobs (not dependency-failed) of a submission, for `farm retry <submission>`. */
+  failedJobsOf(submissionId: string): string[] {
+    const sub = this.submissions.get(submissionId);
+    if (sub === undefined) return [];
+    return [...sub.jobs].filter((id) => {
+      const rec = this.jobsById.get(id)!;
+      return rec.job.state === 'failed' && !rec.dependencyFailed;
+    });
+  }
+
   /** Who holds the job's lease now (undefined unless it is running): fences uploads and results. */
   leaseHolder(jobId: string): LeaseHolder | undefined {
     const rec = this.jobsById.get(jobId);
