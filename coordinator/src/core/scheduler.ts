@@ -607,6 +607,10 @@ export class Scheduler {
     return this.jobsById.get(jobId)?.node.drvPath;
   }
 
+  systemOf(jobId: string): string | undefined {
+    return this.jobsById.get(jobId)?.node.system;
+  }
+
   jobIdOf(drvPath: string): string | undefined {
     return this.jobsByDrv.get(drvPath)?.id;
   }

@@ -70,6 +70,8 @@ export interface BuildRow {
   readonly assignedMs: number;
   readonly finishedMs: number;
   readonly message: string;
+  /** The derivation's system (rows written before it was recorded have none). */
+  readonly system?: string;
 }
 
 /** Everything one acknowledged step changes; committed atomically. */

@@ -101,6 +101,8 @@ export const FARM_VERSION = '0.1.0';
 export class FarmService implements AgentApi {
   private readonly scheduler: Scheduler;
   private readonly journal: Journal;
+  /** Build times learned from this farm's accepted builds (replayed from the build records at open). */
+  private readonly durations = new DurationModel();
   private readonly admission: Admission;
   private readonly agents = new AgentRegistry();
   private readonly revokeListeners = new Set<(agentId: string, revoke: Revoke) => void>();
@@ -128,8 +130,7 @@ export class FarmService implements AgentApi {
       maxAttempts: deps.options.maxAttempts,
       jobIdFor: (drv) => parseStorePath(drv).hashPart,
       epochFloorOf: (drv) => this.journal.jobs.get(drv)?.epoch ?? this.state.getJob(drv)?.epoch ?? 0,
-      // Learned from this process's builds; not persisted yet, so a restart starts from defaults.
-      durations: new DurationModel(),
+      durations: this.durations,
       ...(deps.options.retry === undefined ? {} : { retry: deps.options.retry }),
     });
     this.admission = new Admission({ scheduler: this.scheduler, journal: this.journal, state: this.state, store: this.store, clock: this.clock, logger: this.logger });
@@ -137,8 +138,19 @@ export class FarmService implements AgentApi {
 
   static async open(deps: FarmServiceDeps): Promise<FarmService> {
     const service = new FarmService(deps);
+    service.learnDurationsFromHistory();
     await service.admission.replay();
     return service;
+  }
+
+  /**
+   * The farm's own history: every accepted successful build, oldest first, teaches the duration
+   * model (rows from before the system was recorded count for every system by name).
+   */
+  private learnDurationsFromHistory(): void {
+    const builds = this.state.listBuilds().filter((b) => b.status === 'built' && b.assignedMs > 0 && b.finishedMs >= b.assignedMs);
+    builds.sort((a, b) => a.finishedMs - b.finishedMs);
+    for (const b of builds) this.durations.observe(b.drvPath, b.system ?? '', b.finishedMs - b.assignedMs);
   }
 
   /** Starts the lease-expiry / lost-agent timer. */
@@ -310,6 +322,7 @@ export class FarmService implements AgentApi {
       assignedMs: job?.assignedMs ?? 0,
       finishedMs: this.clock.now(),
       message: recordMessage,
+      system: this.scheduler.systemOf(jobId) ?? '',
     };
     try {
       await this.journal.record(r.events, { builds: [build] });
