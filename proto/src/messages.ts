@@ -43,6 +43,8 @@ export type * from './generated/farm/v1/NarChunk.js';
 export type * from './generated/farm/v1/PathInfo.js';
 export type * from './generated/farm/v1/QueryMissingRequest.js';
 export type * from './generated/farm/v1/QueryMissingResponse.js';
+export type * from './generated/farm/v1/RetryRequest.js';
+export type * from './generated/farm/v1/RetryResponse.js';
 export type * from './generated/farm/v1/Revoke.js';
 export type * from './generated/farm/v1/StatusRequest.js';
 export type * from './generated/farm/v1/StatusResponse.js';

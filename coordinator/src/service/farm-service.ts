@@ -37,6 +37,7 @@ import type {
   HeartbeatAck,
   ListAgentsResponse,
   ListBuildsResponse,
+  RetryResponse,
   Revoke,
   StatusResponse,
   SubmitRequest__Output,
@@ -61,6 +62,7 @@ import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
 import { explanationToProto, type ExplainQuery } from './explain-view.js';
 import { Journal } from './journal.js';
+import { retry as retryFailures } from './retry.js';
 import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
 import { agentsView, capabilitiesToProto, farmStatus, submissionStatus } from './views.js';
 import { watchEvents } from './watch.js';
@@ -454,6 +456,25 @@ export class FarmService implements AgentApi {
       throw new FarmError('NOT_FOUND', `no job for ${drv ?? jobId}: it was never submitted, or its outputs were already valid`, { job: drv ?? jobId });
     }
     return explanationToProto(e, this.journal.jobs.get(e.drvPath)?.agentId);
+  }
+
+  /**
+   * Retry (`farm retry <submission|drv|job>`): forgets the cached failures (retry.ts says which)
+   * and submits anew through submit(); the response names the new submission.
+   */
+  retry(request: { target?: unknown }): Promise<RetryResponse> {
+    this.assertOpen();
+    return retryFailures(
+      {
+        scheduler: this.scheduler,
+        submission: (id) => this.journal.live.get(id)?.row ?? this.state.getSubmission(id),
+        events: (id) => this.state.events(id, 0),
+        job: (drv) => this.journal.jobs.get(drv) ?? this.state.getJob(drv),
+        drvOfHashPart: (hashPart) => this.store.queryPathFromHashPart(hashPart),
+        submit: (r) => this.submit(r),
+      },
+      request,
+    );
   }
 
   agentCapabilities(): Capabilities[] {

@@ -32,6 +32,8 @@ import type { NarChunk as _farm_v1_NarChunk, NarChunk__Output as _farm_v1_NarChu
 import type { PathInfo as _farm_v1_PathInfo, PathInfo__Output as _farm_v1_PathInfo__Output } from './farm/v1/PathInfo.js';
 import type { QueryMissingRequest as _farm_v1_QueryMissingRequest, QueryMissingRequest__Output as _farm_v1_QueryMissingRequest__Output } from './farm/v1/QueryMissingRequest.js';
 import type { QueryMissingResponse as _farm_v1_QueryMissingResponse, QueryMissingResponse__Output as _farm_v1_QueryMissingResponse__Output } from './farm/v1/QueryMissingResponse.js';
+import type { RetryRequest as _farm_v1_RetryRequest, RetryRequest__Output as _farm_v1_RetryRequest__Output } from './farm/v1/RetryRequest.js';
+import type { RetryResponse as _farm_v1_RetryResponse, RetryResponse__Output as _farm_v1_RetryResponse__Output } from './farm/v1/RetryResponse.js';
 import type { StatusRequest as _farm_v1_StatusRequest, StatusRequest__Output as _farm_v1_StatusRequest__Output } from './farm/v1/StatusRequest.js';
 import type { StatusResponse as _farm_v1_StatusResponse, StatusResponse__Output as _farm_v1_StatusResponse__Output } from './farm/v1/StatusResponse.js';
 import type { SubmissionEvent as _farm_v1_SubmissionEvent, SubmissionEvent__Output as _farm_v1_SubmissionEvent__Output } from './farm/v1/SubmissionEvent.js';
@@ -84,6 +86,8 @@ export interface ProtoGrpcType {
       PathInfo: MessageTypeDefinition<_farm_v1_PathInfo, _farm_v1_PathInfo__Output>
       QueryMissingRequest: MessageTypeDefinition<_farm_v1_QueryMissingRequest, _farm_v1_QueryMissingRequest__Output>
       QueryMissingResponse: MessageTypeDefinition<_farm_v1_QueryMissingResponse, _farm_v1_QueryMissingResponse__Output>
+      RetryRequest: MessageTypeDefinition<_farm_v1_RetryRequest, _farm_v1_RetryRequest__Output>
+      RetryResponse: MessageTypeDefinition<_farm_v1_RetryResponse, _farm_v1_RetryResponse__Output>
       StatusRequest: MessageTypeDefinition<_farm_v1_StatusRequest, _farm_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_farm_v1_StatusResponse, _farm_v1_StatusResponse__Output>
       SubmissionEvent: MessageTypeDefinition<_farm_v1_SubmissionEvent, _farm_v1_SubmissionEvent__Output>

@@ -135,6 +135,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     ListAgents: unary('ListAgents', () => service.listAgents()),
     ListBuilds: unary('ListBuilds', (req) => service.listBuilds(req.drvPath)),
     Explain: unary('Explain', (req) => service.explain(req)),
+    Retry: unary('Retry', (req) => service.retry(req)),
   };
   server.addService(coordinatorServiceDefinition(), handlers);
 

@@ -22,6 +22,8 @@ import type { LogsRequest as _farm_v1_LogsRequest, LogsRequest__Output as _farm_
 import type { NarChunk as _farm_v1_NarChunk, NarChunk__Output as _farm_v1_NarChunk__Output } from '../../farm/v1/NarChunk.js';
 import type { QueryMissingRequest as _farm_v1_QueryMissingRequest, QueryMissingRequest__Output as _farm_v1_QueryMissingRequest__Output } from '../../farm/v1/QueryMissingRequest.js';
 import type { QueryMissingResponse as _farm_v1_QueryMissingResponse, QueryMissingResponse__Output as _farm_v1_QueryMissingResponse__Output } from '../../farm/v1/QueryMissingResponse.js';
+import type { RetryRequest as _farm_v1_RetryRequest, RetryRequest__Output as _farm_v1_RetryRequest__Output } from '../../farm/v1/RetryRequest.js';
+import type { RetryResponse as _farm_v1_RetryResponse, RetryResponse__Output as _farm_v1_RetryResponse__Output } from '../../farm/v1/RetryResponse.js';
 import type { StatusRequest as _farm_v1_StatusRequest, StatusRequest__Output as _farm_v1_StatusRequest__Output } from '../../farm/v1/StatusRequest.js';
 import type { StatusResponse as _farm_v1_StatusResponse, StatusResponse__Output as _farm_v1_StatusResponse__Output } from '../../farm/v1/StatusResponse.js';
 import type { SubmissionEvent as _farm_v1_SubmissionEvent, SubmissionEvent__Output as _farm_v1_SubmissionEvent__Output } from '../../farm/v1/SubmissionEvent.js';
@@ -157,6 +159,25 @@ export interface CoordinatorClient extends grpc.Client {
   queryMissing(argument: _farm_v1_QueryMissingRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
   queryMissing(argument: _farm_v1_QueryMissingRequest, callback: grpc.requestCallback<_farm_v1_QueryMissingResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * `farm retry`: forget the cached build failures of a submission (or of one job) and submit
+   * anew, so the failed derivations and their dependents are built again. A new submission:
+   * done submissions never change.
+   */
+  Retry(argument: _farm_v1_RetryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  Retry(argument: _farm_v1_RetryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  Retry(argument: _farm_v1_RetryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  Retry(argument: _farm_v1_RetryRequest, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * `farm retry`: forget the cached build failures of a submission (or of one job) and submit
+   * anew, so the failed derivations and their dependents are built again. A new submission:
+   * done submissions never change.
+   */
+  retry(argument: _farm_v1_RetryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  retry(argument: _farm_v1_RetryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  retry(argument: _farm_v1_RetryRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  retry(argument: _farm_v1_RetryRequest, callback: grpc.requestCallback<_farm_v1_RetryResponse__Output>): grpc.ClientUnaryCall;
+  
   Status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _farm_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
   Status(argument: _farm_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
@@ -240,6 +261,13 @@ export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
    */
   QueryMissing: grpc.handleUnaryCall<_farm_v1_QueryMissingRequest__Output, _farm_v1_QueryMissingResponse>;
   
+  /**
+   * `farm retry`: forget the cached build failures of a submission (or of one job) and submit
+   * anew, so the failed derivations and their dependents are built again. A new submission:
+   * done submissions never change.
+   */
+  Retry: grpc.handleUnaryCall<_farm_v1_RetryRequest__Output, _farm_v1_RetryResponse>;
+  
   Status: grpc.handleUnaryCall<_farm_v1_StatusRequest__Output, _farm_v1_StatusResponse>;
   
   /**
@@ -265,6 +293,7 @@ export interface CoordinatorDefinition extends grpc.ServiceDefinition {
   ListBuilds: MethodDefinition<_farm_v1_ListBuildsRequest, _farm_v1_ListBuildsResponse, _farm_v1_ListBuildsRequest__Output, _farm_v1_ListBuildsResponse__Output>
   Logs: MethodDefinition<_farm_v1_LogsRequest, _farm_v1_LogChunk, _farm_v1_LogsRequest__Output, _farm_v1_LogChunk__Output>
   QueryMissing: MethodDefinition<_farm_v1_QueryMissingRequest, _farm_v1_QueryMissingResponse, _farm_v1_QueryMissingRequest__Output, _farm_v1_QueryMissingResponse__Output>
+  Retry: MethodDefinition<_farm_v1_RetryRequest, _farm_v1_RetryResponse, _farm_v1_RetryRequest__Output, _farm_v1_RetryResponse__Output>
   Status: MethodDefinition<_farm_v1_StatusRequest, _farm_v1_StatusResponse, _farm_v1_StatusRequest__Output, _farm_v1_StatusResponse__Output>
   Submit: MethodDefinition<_farm_v1_SubmitRequest, _farm_v1_SubmitResponse, _farm_v1_SubmitRequest__Output, _farm_v1_SubmitResponse__Output>
   Watch: MethodDefinition<_farm_v1_WatchRequest, _farm_v1_SubmissionEvent, _farm_v1_WatchRequest__Output, _farm_v1_SubmissionEvent__Output>
