@@ -19,6 +19,7 @@ import {
   type LogChunk__Output,
   type LogsRequest,
   type QueryMissingResponse__Output,
+  type RetryResponse__Output,
   type AddDerivationsResponse__Output,
   type StatusResponse__Output,
   type SubmissionEvent__Output,
@@ -86,6 +87,11 @@ export class FarmClient {
   /** Why a job is where it is (`farm explain`): exactly one of drvPath / jobId. */
   explain(request: ExplainRequest): Promise<ExplainResponse__Output> {
     return this.unary('Explain', (o, cb) => this.raw.explain(request, o, cb));
+  }
+
+  /** `farm retry`: forget the failures of a submission (or of one drv / job) and submit anew. */
+  retry(target: string): Promise<RetryResponse__Output> {
+    return this.unary('Retry', (o, cb) => this.raw.retry({ target }, o, cb), this.submitDeadlineMs);
   }
 
   /** AddDerivations: the `.drv`s in the order given (dependencies first); one already-valid flag each. */

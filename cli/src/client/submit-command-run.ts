@@ -7,13 +7,11 @@
 import type { Writable } from 'node:stream';
 import { FarmError, systemClock } from '@farm/common';
 import { parseInstallable, type Installable } from '../eval/index.js';
-import { JsonReporter } from '../progress/json-reporter.js';
-import { PlainReporter } from '../progress/plain-reporter.js';
 import type { SubmitReporter } from '../progress/reporter.js';
-import { TtyReporter } from '../progress/tty-reporter.js';
 import type { FarmClient } from './coordinator-client.js';
 import { parseDuration } from './durations.js';
 import { clientIdentity } from './identity.js';
+import { chooseReporter } from './reporter-choice.js';
 import { runSubmit, type ReporterFactory, type SubmitSettings } from './submit-flow.js';
 
 /** The flags of `farm submit`, as clipanion parsed them. */
@@ -73,11 +71,10 @@ function parseInstallables(flags: SubmitFlags, cwd: string): Installable[] {
 /** Runs the submission with the display the flags and the terminal ask for; the exit status. */
 export async function submitAndWatch(client: FarmClient, settings: SubmitSettings, flags: Pick<SubmitFlags, 'json' | 'noWait'>, io: SubmitIo): Promise<number> {
   const { stdout, stderr } = io;
-  const isTty = (stderr as { isTTY?: boolean }).isTTY === true && io.env['TERM'] !== 'dumb';
   let reporter: SubmitReporter | undefined;
   let submissionId: string | undefined;
   const makeReporter: ReporterFactory = (model) => {
-    reporter = flags.json ? new JsonReporter(stdout) : isTty ? new TtyReporter(stdout, stderr, model, systemClock) : new PlainReporter(stdout, stderr, model, systemClock);
+    reporter = chooseReporter(model, flags.json, io);
     return reporter;
   };
   // Ctrl-C stops watching, not the builds: leave the terminal tidy and say how to cancel.

@@ -1,8 +1,9 @@
 /**
  * `farm submit` from installables to exit status: check the farm is there (GetInfo), evaluate
  * with the local Nix, build the upload bundle, upload what the farm lacks (dependency-first),
- * Submit, then follow Watch to the final event (with build logs when asked), report every
- * root's outputs and every failure, and copy outputs back into the local store when asked.
+ * Submit, then follow Watch to the final event (with build logs when asked: follow-flow.ts),
+ * report every root's outputs and every failure, and copy outputs back into the local store when
+ * asked.
  * The order puts GetInfo first so that an unreachable farm is reported before any evaluation.
  */
 import { FarmError, type Clock } from '@farm/common';
@@ -12,11 +13,10 @@ import { buildUploadBundle, evaluateInstallables, rootDrvPaths, type EvaluatedRo
 import { ProgressModel, planOf } from '../progress/model.js';
 import type { SubmitReporter } from '../progress/reporter.js';
 import { buildReport, type DrvGraph, type FinalReport, type RootRef } from '../progress/report.js';
-import { BuildLogFollower } from './build-logs.js';
 import { bundleKnowledge, copyBack } from './copy-back.js';
 import type { FarmClient } from './coordinator-client.js';
+import { followToEnd } from './follow-flow.js';
 import { uploadMissing } from './upload.js';
-import { followSubmission } from './watch.js';
 
 export interface SubmitSettings {
   readonly installables: readonly Installable[];
@@ -69,28 +69,7 @@ export async function runSubmit(client: FarmClient, settings: SubmitSettings, ma
     onSubmitted?.(plan.submissionId);
     if (settings.noWait) return { exitCode: 0, submissionId: plan.submissionId };
 
-    const logs = settings.printBuildLogs
-      ? new BuildLogFollower(client, {
-          line: (job, line) => reporter.logLine(job, line),
-          notice: (job, text) => reporter.logNotice(job, text),
-          error: (job, e) => reporter.notice(`no build log for ${job.name}: ${(e as Error).message}`),
-        })
-      : undefined;
-    try {
-      const events = followSubmission(client, plan.submissionId, {
-        onReconnect: (n, e) => reporter.notice(`lost the event stream (${(e as Error).message}); reconnecting (attempt ${n})`),
-      });
-      for await (const e of events) {
-        const change = model.apply(e);
-        reporter.event(e, change);
-        if (logs !== undefined && change?.phaseChanged === true && change.job.phase === 'running') {
-          logs.jobRunning({ jobId: change.job.jobId, drvPath: change.job.drvPath, name: change.job.name });
-        }
-      }
-      await logs?.drain(settings.logGraceMs ?? 5000);
-    } finally {
-      logs?.stop();
-    }
+    await followToEnd(client, plan.submissionId, model, reporter, settings);
 
     const report = buildReport(rootRefs(roots, settings.installables), model, drvGraph(bundle));
     let exitCode: number = report.exitCode;

@@ -13,6 +13,7 @@ import { LogsCommand } from './logs.js';
 import { NarDumpCommand } from './nar-dump.js';
 import { NarHashCommand } from './nar-hash.js';
 import { NarUnpackCommand } from './nar-unpack.js';
+import { RetryCommand } from './retry.js';
 import { StatusCommand } from './status.js';
 import { SubmitCommand } from './submit.js';
 import { UpCommand } from './up.js';
@@ -23,6 +24,7 @@ export const commands: CommandClass[] = [
   LogsCommand,
   StatusCommand,
   ExplainCommand,
+  RetryCommand,
   CancelCommand,
   AgentsCommand,
   CoordinatorCommand,
