@@ -241,3 +241,20 @@ test('forgetFailure (farm retry): a cached failure or poison is forgotten and th
   assert.deepEqual([runOne(s, 'x'), runOne(s, 'x')], ['bad', 'user']);
   assert.equal(s.forgetFailure(s.jobIdOf('bad')!), false, 'nothing to forget once built');
 });
+
+test('submission counters follow shared jobs: a given-up job restarted for a newer submission is unfinished again for the older live one', () => {
+  const { s } = setup({ maxAttempts: 1 });
+  s.registerAgent('x', { ...x86, maxJobs: 2 });
+  const one = s.submit({ roots: ['j', 'k'] }, graphOf(node('j'), node('k')), () => false);
+  const [a, b] = s.requestWork('x', 2).assignments;
+  const j = [a, b].find((x) => x!.drvPath === 'j')!;
+  const k = [a, b].find((x) => x!.drvPath === 'k')!;
+  s.complete(j.jobId, 'x', j.epoch, { kind: 'infrastructure-failure', message: 'disk full' });
+  assert.equal(s.jobStatus(j.jobId)!.status, 'failed', 'gave up after one attempt');
+  s.submit({ roots: ['j'] }, graphOf(node('j')), () => false); // not a cached build failure: j runs again
+  const doneAfterK = s.complete(k.jobId, 'x', k.epoch, { kind: 'built' }).events.filter((e) => e.type === 'submission-done');
+  assert.deepEqual(doneAfterK, [], `submission ${one.submissionId} still waits for j`);
+  const [again] = s.requestWork('x', 1).assignments;
+  const done = s.complete(again!.jobId, 'x', again!.epoch, { kind: 'built' }).events.filter((e) => e.type === 'submission-done');
+  assert.deepEqual(done.map((e) => e.type === 'submission-done' && [e.submissionId, e.succeeded, e.failed]).sort(), [[one.submissionId, 2, 0], ['sub_2', 1, 0]].sort());
+});

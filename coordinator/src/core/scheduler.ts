@@ -86,6 +86,10 @@ interface SubmissionRecord {
   readonly order: number;
   /** Leases charged to this submission now (fair share). */
   running: number;
+  /** Its jobs not finished yet, and the finished ones by outcome: done is remaining = 0, in O(1). */
+  remaining: number;
+  succeeded: number;
+  failed: number;
   done: boolean;
 }
 
@@ -162,6 +166,9 @@ export class Scheduler {
       priority: input.priority ?? 0,
       order: this.submissionCount++,
       running: 0,
+      remaining: 0,
+      succeeded: 0,
+      failed: 0,
       done: false,
     };
     this.submissions.set(sub.id, sub);
@@ -179,30 +186,27 @@ export class Scheduler {
       }
       const existing = this.jobsByDrv.get(drvPath);
       if (existing !== undefined && this.cachedFailure(existing, now)) {
-        existing.submissions.add(sub.id);
-        sub.jobs.add(existing.id);
+        this.addToSubmission(existing, sub);
         decisions.push({ rec: existing, action: 'cached-failure' });
         continue;
       }
       if (existing !== undefined && !this.isFinishedUnsuccessfully(existing)) {
         if (existing.job.state !== 'succeeded') shared++;
-        existing.submissions.add(sub.id);
+        this.addToSubmission(existing, sub);
         existing.priority = Math.max(existing.priority, sub.priority);
-        sub.jobs.add(existing.id);
         if (existing.job.state === 'ready') decisions.push({ rec: existing, action: 'share-ready' });
         continue;
       }
       const rec = existing ?? this.createJob(graph.get(drvPath)!, sub.order);
-      rec.submissions.add(sub.id);
+      this.addToSubmission(rec, sub);
       rec.priority = Math.max(rec.priority, sub.priority);
-      sub.jobs.add(rec.id);
       rec.pending = rec.node.inputDrvs.filter((d) => {
         const input = this.jobsByDrv.get(d);
         return input !== undefined && input.job.state !== 'succeeded' && !isValid(d);
       }).length;
       const failedInput = rec.node.inputDrvs.map((d) => this.jobsByDrv.get(d)).find((j) => j !== undefined && this.isFinishedUnsuccessfully(j));
       if (existing !== undefined) {
-        rec.job = this.must(js.restart(existing.job, rec.pending === 0));
+        this.setJob(rec, this.must(js.restart(existing.job, rec.pending === 0)));
         rec.failedAgents = undefined;
         rec.failure = undefined;
       }
@@ -295,7 +299,7 @@ export class Scheduler {
       if (pick === undefined) break;
       pick.queue.pop();
       const rec = pick.rec;
-      rec.job = this.must(js.assign(rec.job, agentId, now, this.options.leaseMs));
+      this.setJob(rec, this.must(js.assign(rec.job, agentId, now, this.options.leaseMs)));
       rec.reason = undefined;
       rec.assignedAt = now;
       rec.backoffUntil = 0;
@@ -336,7 +340,7 @@ export class Scheduler {
       const rec = this.jobsById.get(lease.jobId);
       const t = rec === undefined ? undefined : js.renew(rec.job, agentId, lease.epoch, now, this.options.leaseMs);
       if (rec !== undefined && t !== undefined && t.ok) {
-        rec.job = t.job;
+        this.setJob(rec, t.job);
         renewed.push(lease);
       } else revoked.push(lease);
     }
@@ -354,7 +358,7 @@ export class Scheduler {
         if (!t.ok) continue;
         agent.running.delete(jobId);
         this.uncharge(rec);
-        rec.job = t.job;
+        this.setJob(rec, t.job);
         this.afterFailedAttempt(rec, agent.id, `lease of agent ${agent.id} expired (no heartbeat)`, now, events);
       }
     }
@@ -377,7 +381,7 @@ export class Scheduler {
     if (!t.ok) return { accepted: false, reason: t.reason, events };
     this.agents.get(agentId)?.running.delete(jobId);
     this.uncharge(rec);
-    rec.job = t.job;
+    this.setJob(rec, t.job);
     if (outcome.kind === 'built') {
       this.durations.observe(rec.node.drvPath, rec.node.system, now - rec.assignedAt);
       // The agent's store now holds the outputs and every input it fetched to build them.
@@ -393,7 +397,7 @@ export class Scheduler {
         if (dep.job.state !== 'waiting') continue;
         dep.pending--;
         if (dep.pending === 0) {
-          dep.job = this.must(js.markReady(dep.job));
+          this.setJob(dep, this.must(js.markReady(dep.job)));
           this.updateCriticalPath(dep);
           this.enqueue(dep, now, events);
         }
@@ -434,7 +438,7 @@ export class Scheduler {
         this.agents.get(lease.agentId)?.running.delete(jobId);
         this.uncharge(rec);
       }
-      rec.job = this.must(js.cancel(rec.job));
+      this.setJob(rec, this.must(js.cancel(rec.job)));
       result.cancelled.push(rec.node.drvPath);
       result.events.push(this.event(rec, 'cancelled', now, undefined, `submission ${submissionId} was cancelled`));
     }
@@ -452,7 +456,7 @@ export class Scheduler {
     if (rec === undefined || (rec.job.state !== 'waiting' && rec.job.state !== 'ready')) return [];
     const now = this.clock.now();
     const events: SchedulerEvent[] = [];
-    rec.job = this.must(js.failUnstarted(rec.job));
+    this.setJob(rec, this.must(js.failUnstarted(rec.job)));
     rec.dependencyFailed = false;
     rec.reason = reason;
     events.push(this.event(rec, 'failed', now, undefined, reason));
@@ -473,7 +477,7 @@ export class Scheduler {
     if (rec === undefined || agent === undefined || rec.job.state !== 'ready' || rec.job.epoch !== epoch) return { adopted: false, events: [] };
     const now = this.clock.now();
     // Its queue entries (same epoch, no longer ready) are skipped lazily.
-    rec.job = { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } };
+    this.setJob(rec, { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } });
     rec.reason = undefined;
     rec.assignedAt = now;
     rec.lastAgent = agentId;
@@ -691,7 +695,7 @@ export class Scheduler {
   }
 
   private enqueue(rec: JobRecord, now: number, events: SchedulerEvent[], reason?: string): void {
-    if (rec.job.state === 'waiting') rec.job = this.must(js.markReady(rec.job));
+    if (rec.job.state === 'waiting') this.setJob(rec, this.must(js.markReady(rec.job)));
     rec.reason = reason;
     this.pushEntries(rec, now);
     events.push(this.event(rec, 'ready', now, undefined, this.reasonOf(rec)));
@@ -862,7 +866,7 @@ export class Scheduler {
     if (!released.ok) return;
     this.agents.get(agentId)?.running.delete(rec.id);
     this.uncharge(rec);
-    rec.job = released.job;
+    this.setJob(rec, released.job);
     this.afterFailedAttempt(rec, agentId, message, now, events);
   }
 
@@ -871,7 +875,7 @@ export class Scheduler {
     (rec.failedAgents ??= new Set()).add(agentId);
     const next = afterInfrastructureFailure(rec.failedAgents, rec.job.attempts, message, now, this.retry);
     if (next.action !== 'retry') {
-      rec.job = this.must(js.failUnstarted(rec.job));
+      this.setJob(rec, this.must(js.failUnstarted(rec.job)));
       rec.dependencyFailed = false;
       rec.reason = next.action === 'poison' ? next.reason : message;
       rec.failure = { kind: next.action === 'poison' ? 'poison' : 'infrastructure', at: now };
@@ -913,24 +917,48 @@ export class Scheduler {
   }
 
   private failAsDependent(rec: JobRecord, failedDrv: string, now: number, events: SchedulerEvent[]): void {
-    rec.job = this.must(js.failUnstarted(rec.job));
+    this.setJob(rec, this.must(js.failUnstarted(rec.job)));
     rec.dependencyFailed = true;
     rec.reason = `dependency failed: ${failedDrv}`;
     events.push(this.event(rec, 'dependency-failed', now, undefined, rec.reason));
   }
 
+  /** O(1): the submission's counters say whether anything of it is unfinished. */
   private checkSubmissionDone(sub: SubmissionRecord, now: number, events: SchedulerEvent[]): void {
-    if (sub.done) return;
-    let succeeded = 0;
-    let failed = 0;
-    for (const jobId of sub.jobs) {
-      const state = this.jobsById.get(jobId)!.job.state;
-      if (state === 'succeeded') succeeded++;
-      else if (state === 'failed' || state === 'cancelled') failed++;
-      else return;
-    }
+    if (sub.done || sub.remaining > 0) return;
     this.markDone(sub);
-    events.push({ type: 'submission-done', submissionId: sub.id, succeeded, failed, at: now });
+    events.push({ type: 'submission-done', submissionId: sub.id, succeeded: sub.succeeded, failed: sub.failed, at: now });
+  }
+
+  /** The job joins the submission, counted by its current state. */
+  private addToSubmission(rec: JobRecord, sub: SubmissionRecord): void {
+    if (sub.jobs.has(rec.id)) return;
+    rec.submissions.add(sub.id);
+    sub.jobs.add(rec.id);
+    this.count(sub, rec.job.state, 1);
+  }
+
+  /**
+   * Every change of a job's state goes through here, so the live submissions' counters follow
+   * a job into and out of the finished states (a failed job restarted for a newer submission is
+   * unfinished again for the live ones that share it).
+   */
+  private setJob(rec: JobRecord, job: js.Job): void {
+    const before = rec.job.state;
+    rec.job = job;
+    if (js.TERMINAL_STATES.has(before) === js.TERMINAL_STATES.has(job.state) && (before === 'succeeded') === (job.state === 'succeeded')) return;
+    for (const id of rec.submissions) {
+      const sub = this.submissions.get(id)!;
+      if (sub.done) continue;
+      this.count(sub, before, -1);
+      this.count(sub, job.state, 1);
+    }
+  }
+
+  private count(sub: SubmissionRecord, state: js.JobState, delta: number): void {
+    if (state === 'succeeded') sub.succeeded += delta;
+    else if (state === 'failed' || state === 'cancelled') sub.failed += delta;
+    else sub.remaining += delta;
   }
 
   private refreshCapacity(): SchedulerEvent[] {
