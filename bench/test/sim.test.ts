@@ -112,6 +112,17 @@ test('on random mixed-system DAGs every job runs once, on an agent that fits, wi
   }
 });
 
+test('a run can stop after some builds, with the rest still queued', () => {
+  const jobs = Array.from({ length: 10 }, (_, i) => job(i, 1000));
+  const dag: SimDagSpec = { name: 'flat', jobs, roots: jobs.map((j) => j.drvPath) };
+  const r = simulate(dag, [{ id: 'a', caps: caps(2) }], { stopAfterCompletions: 4 });
+  assert.equal(r.completed, 4);
+  assert.equal(r.makespanMs, 2000);
+  // Two more were assigned when the fourth finished; four are still queued.
+  assert.equal(r.schedule.length, 6);
+  assert.equal(r.queuedAtEnd, 4);
+});
+
 test('a run is deterministic for a seed', () => {
   const run = (seed: number) => {
     const dag = randomDag(seed, 300, true);
