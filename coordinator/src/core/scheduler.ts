@@ -111,6 +111,11 @@ const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: ()
 /** The key of the single queue per bucket when there is no fair share ('hydra'). */
 const ALL = '';
 
+/** The share of an agent's slots its work request leaves free, times its speed factor. */
+function freeCapacityTimesSpeed(agent: { readonly waitingSlots: number; readonly caps: AgentCapabilities }): number {
+  return (Math.min(agent.waitingSlots, agent.caps.maxJobs) / Math.max(1, agent.caps.maxJobs)) * Math.max(1, agent.caps.speedFactor);
+}
+
 /** Jobs a work request may set aside for better-placed agents, per queue. */
 const MAX_DEFERRED = 16;
 
@@ -806,18 +811,21 @@ export class Scheduler {
 
   /**
    * A waiting agent that should get the job before `agent`: it fits, has not failed it, and holds
-   * more of its input bytes — or as many, and more free capacity × speed factor.
+   * more of its input bytes — or as many, and more free capacity × speed factor, where free
+   * capacity is the share of its slots that is free (so an idle fast agent beats an idle slow
+   * one whatever their sizes: the job finishes sooner there, as Nix's machine choice by load ÷
+   * speed factor intends).
    */
   private betterPlacedWaiting(rec: JobRecord, agent: AgentRecord): AgentRecord | undefined {
     const mineBytes = this.inputBytesOn(rec, agent.id);
-    const mineCapacity = agent.waitingSlots * Math.max(1, agent.caps.speedFactor);
+    const mineCapacity = freeCapacityTimesSpeed(agent);
     for (const other of this.agents.values()) {
       if (other === agent || other.waitingSlots <= 0 || other.draining || rec.failedAgents?.has(other.id) === true) continue;
       let fits = other.fits.get(rec.bucket);
       if (fits === undefined) other.fits.set(rec.bucket, (fits = agentFits(other.caps, this.bucketNeeds.get(rec.bucket)!)));
       if (!fits) continue;
       const bytes = this.inputBytesOn(rec, other.id);
-      if (bytes > mineBytes || (bytes === mineBytes && other.waitingSlots * Math.max(1, other.caps.speedFactor) > mineCapacity)) return other;
+      if (bytes > mineBytes || (bytes === mineBytes && freeCapacityTimesSpeed(other) > mineCapacity)) return other;
     }
     return undefined;
   }
