@@ -70,6 +70,13 @@ test('critical paths use what was learned: durations are observed when builds fi
   clock.advance(4_321);
   s.complete(a!.jobId, 'x', a!.epoch, { kind: 'built' });
   assert.deepEqual(durations.observed, [['a', 4_321]]);
+  // A speed-factor-3 agent's wall time is learned as time on a speed-1 agent.
+  s.registerAgent('fast', { ...x86, speedFactor: 3 });
+  s.setDraining('x', true);
+  const [b] = s.requestWork('fast', 1).assignments;
+  clock.advance(1_000);
+  s.complete(b!.jobId, 'fast', b!.epoch, { kind: 'built' });
+  assert.deepEqual(durations.observed[1], ['b', 3_000]);
 });
 
 test('ties on the critical path go to the higher submission priority, then to the job ready longest', () => {

@@ -388,7 +388,9 @@ export class Scheduler {
     this.uncharge(rec);
     this.setJob(rec, t.job);
     if (outcome.kind === 'built') {
-      this.durations.observe(rec.node.drvPath, rec.node.system, now - rec.assignedAt);
+      // Learned as time on a speed-factor-1 agent, so estimates from fast and slow agents agree.
+      const speed = Math.max(1, this.agents.get(agentId)?.caps.speedFactor ?? 1);
+      this.durations.observe(rec.node.drvPath, rec.node.system, (now - rec.assignedAt) * speed);
       // The agent's store now holds the outputs and every input it fetched to build them.
       (rec.holders ??= new Set()).add(agentId);
       if (outcome.outputBytes !== undefined && Number.isFinite(outcome.outputBytes) && outcome.outputBytes >= 0) rec.outputBytes = outcome.outputBytes;
