@@ -1,5 +1,6 @@
 export * from './job-state.js';
 export * from './routing.js';
+export * from './binary-heap.js';
 export * from './ready-queue.js';
 export * from './scheduler-types.js';
 export * from './scheduler.js';
