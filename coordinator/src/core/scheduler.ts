@@ -286,11 +286,11 @@ export class Scheduler {
    * agent counts as waiting with its remaining free slots: placement may leave a job to a
    * waiting agent that holds more of its input bytes (or has more free capacity × speed).
    */
-  requestWork(agentId: string, freeSlots: number): { assignments: AssignmentOut[]; events: SchedulerEvent[] } {
+  requestWork(agentId: string, freeSlots: number): { assignments: AssignmentOut[]; events: SchedulerEvent[]; leftForOthers: number } {
     const agent = this.agents.get(agentId);
     const assignments: AssignmentOut[] = [];
     const events: SchedulerEvent[] = [];
-    if (agent === undefined || agent.draining) return { assignments, events };
+    if (agent === undefined || agent.draining) return { assignments, events, leftForOthers: 0 };
     const now = this.clock.now();
     this.promoteDue(now);
     // freeSlots counts the agent's free build slots; a lease whose build is done but whose
@@ -316,9 +316,10 @@ export class Scheduler {
       assignments.push({ jobId: rec.id, drvPath: rec.node.drvPath, epoch: rec.job.epoch, deadline: rec.job.lease!.deadline });
       events.push(this.event(rec, 'running', now, agentId));
     }
-    // Jobs left for better-placed agents go back where they were.
+    // Jobs left for better-placed agents go back where they were; the caller wakes those agents
+    // (`leftForOthers` > 0), since nothing else may happen to wake them.
     for (const d of deferred) d.queue.push(d.entry);
-    return { assignments, events };
+    return { assignments, events, leftForOthers: deferred.length };
   }
 
   /** The agent's work request is over (answered, timed out, or gone). */

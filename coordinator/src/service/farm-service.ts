@@ -255,7 +255,9 @@ export class FarmService implements AgentApi {
       for (;;) {
         if (this.closed || signal.aborted || !this.agents.has(agentId)) return { assignments: [] };
         if (freeSlots > 0) {
-          const { assignments, events } = this.scheduler.requestWork(agentId, freeSlots);
+          const { assignments, events, leftForOthers } = this.scheduler.requestWork(agentId, freeSlots);
+          // Jobs this agent left to better-placed waiting agents: wake them to take those.
+          if (leftForOthers > 0) this.journal.notifyWork();
           if (assignments.length > 0) {
             // Answered: no longer a waiting agent that placement could leave jobs to.
             this.scheduler.stopWaiting(agentId);
