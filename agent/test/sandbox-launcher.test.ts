@@ -92,3 +92,29 @@ test('a stranger on the log socket with a wrong token is cut off, and builds log
     launcher.close();
   }
 });
+
+test('a launcher killed while bwrap is still setting up its namespaces leaves no process behind', T, async () => {
+  // bwrap's inner process waits for the outer one during setup and has not armed
+  // --die-with-parent yet: killed at that moment, only the launcher's process group catches it.
+  for (let round = 0; round < 8; round++) {
+    const launcher = new Launcher();
+    const marker = String(800_000 + Math.floor(Math.random() * 99_999));
+    try {
+      const running = runSandboxed({
+        bwrap: 'bwrap',
+        options: ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/'],
+        command: ['--', '/usr/bin/sleep', marker],
+        onLog: () => undefined,
+        launcher,
+      });
+      // As early as possible: the first moment anything with the marker exists.
+      for (let i = 0; i < 2000 && processesWith(`sleep ${marker}`).length === 0; i++) await sleep(1);
+      process.kill(launcher.processId!, 'SIGKILL');
+      await running;
+      for (let i = 0; i < 100 && processesWith(`sleep ${marker}`).length > 0; i++) await sleep(20);
+      assert.deepEqual(processesWith(`sleep ${marker}`), [], `round ${round}: nothing of the sandbox is left`);
+    } finally {
+      launcher.close();
+    }
+  }
+});

@@ -97,7 +97,7 @@ export class Launcher {
 
   /** Stops the launcher (its sandboxes die with it) and the log server. */
   close(): void {
-    this.helper?.kill('SIGKILL');
+    if (this.helper !== undefined) killGroup(this.helper);
     this.server?.close();
     this.server = undefined;
     this.listening = undefined;
@@ -119,9 +119,13 @@ export class Launcher {
 
   private ensureHelper(): ChildProcess {
     if (this.helper !== undefined && this.helper.exitCode === null && this.helper.signalCode === null && this.helper.connected) return this.helper;
-    const helper = spawn(process.execPath, [...HELPER_FLAGS, HELPER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    // Its own process group: when it dies, whatever it started that is still in the group is
+    // killed with it — a bwrap caught half-way through its namespace setup (its inner process
+    // waits forever for the outer one) has not yet left the group, nor armed --die-with-parent.
+    const helper = spawn(process.execPath, [...HELPER_FLAGS, HELPER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json', detached: true });
     helper.on('message', (event: LauncherEvent) => this.onEvent(event));
     helper.once('exit', (code, signal) => {
+      killGroup(helper);
       if (this.helper === helper) this.helper = undefined;
       const why = `the sandbox launcher process exited (${signal ?? `code ${code}`})`;
       for (const [token, f] of this.inFlight) {
@@ -242,4 +246,14 @@ let shared: Launcher | undefined;
 export function sharedLauncher(): Launcher {
   shared ??= new Launcher();
   return shared;
+}
+
+/** SIGKILL to the launcher's whole process group (itself, and any bwrap still setting up). */
+function killGroup(helper: ChildProcess): void {
+  if (helper.pid === undefined) return;
+  try {
+    process.kill(-helper.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is gone already.
+  }
 }
