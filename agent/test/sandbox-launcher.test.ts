@@ -13,6 +13,10 @@ import { processesWith } from './fixtures/build-helpers.js';
 
 const T = { timeout: 30_000 };
 
+/** `sleep <marker>` in a sandbox that dies with its parent; the marker finds it on the host. */
+const sandboxedSleep = (launcher: Launcher, marker: string) =>
+  runSandboxed({ bwrap: 'bwrap', options: ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/'], command: ['--', '/usr/bin/sleep', marker], onLog: () => undefined, launcher });
+
 
 test('stdout and stderr share one connection, in the order written; fd 4 carries the arguments; status and exit are relayed', T, async () => {
   const launcher = new Launcher();
@@ -48,13 +52,7 @@ test('a launcher killed mid-build ends the build as a setup failure, its sandbox
   const launcher = new Launcher();
   const marker = String(700_000 + Math.floor(Math.random() * 99_999));
   try {
-    const running = runSandboxed({
-      bwrap: 'bwrap',
-      options: ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/'],
-      command: ['--', '/usr/bin/sleep', marker],
-      onLog: () => undefined,
-      launcher,
-    });
+    const running = sandboxedSleep(launcher, marker);
     for (let i = 0; i < 100 && processesWith(`sleep ${marker}`).length === 0; i++) await sleep(20);
     assert.ok(processesWith(`sleep ${marker}`).length >= 1, 'the sandboxed sleep runs');
     const helper = launcher.processId;
@@ -100,13 +98,7 @@ test('a launcher killed while bwrap is still setting up its namespaces leaves no
     const launcher = new Launcher();
     const marker = String(800_000 + Math.floor(Math.random() * 99_999));
     try {
-      const running = runSandboxed({
-        bwrap: 'bwrap',
-        options: ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/'],
-        command: ['--', '/usr/bin/sleep', marker],
-        onLog: () => undefined,
-        launcher,
-      });
+      const running = sandboxedSleep(launcher, marker);
       // As early as possible: the first moment anything with the marker exists.
       for (let i = 0; i < 2000 && processesWith(`sleep ${marker}`).length === 0; i++) await sleep(1);
       process.kill(launcher.processId!, 'SIGKILL');

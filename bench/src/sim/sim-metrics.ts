@@ -3,19 +3,12 @@
  * schedule is measured against.
  */
 import { FarmError } from '@farm/common';
-import { agentFits, bucketKey, type AgentCapabilities, type DrvNode } from '@farm/coordinator';
+import { agentFits, bucketKey, type AgentCapabilities } from '@farm/coordinator';
+import type { SimDag, SimJob } from './dags.js';
 
-/** A derivation with its true build time on a speed-factor-1 agent (dags.ts's SimJob fits). */
-export interface SimJobSpec extends DrvNode {
-  readonly durationMs: number;
-}
-
-/** A DAG to simulate: `jobs` in topological order (inputs before dependents). */
-export interface SimDagSpec {
-  readonly name: string;
-  readonly jobs: readonly SimJobSpec[];
-  readonly roots: readonly string[];
-}
+/** What the simulator and the bound take: dags.ts's DAGs (a SimJob is a DrvNode with its true time). */
+export type SimJobSpec = SimJob;
+export type SimDagSpec = SimDag;
 
 export interface SimAgent {
   readonly id: string;

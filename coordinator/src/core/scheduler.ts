@@ -71,12 +71,24 @@ interface JobRecord {
   holders: Set<string> | undefined;
   /** The outputs' NAR bytes in all, once built (placement weighs inputs by it). */
   outputBytes: number;
-  /** Why the current or last lease went to its agent (`farm explain`). */
-  placement: string | undefined;
+  /** Why the current or last lease went to its agent (`farm explain` formats it). */
+  placement: Placement | undefined;
   /** When its newest queue entries were pushed (its place among equals). */
   queuedAt: number;
   /** The agent of the current or last lease. */
   lastAgent: string | undefined;
+}
+
+/** The facts of an assignment, kept as they were; turned into words only when explained. */
+interface Placement {
+  readonly agentId: string;
+  readonly bucket: string;
+  readonly freeSlots: number;
+  readonly cpMs: number;
+  readonly priority: number;
+  readonly inputBytes: number;
+  readonly underShare: boolean;
+  readonly failedAgents: readonly string[];
 }
 
 interface SubmissionRecord {
@@ -308,7 +320,16 @@ export class Scheduler {
       rec.reason = undefined;
       rec.assignedAt = now;
       rec.backoffUntil = 0;
-      rec.placement = this.placementReason(rec, agent, pick.under);
+      rec.placement = {
+        agentId,
+        bucket: rec.bucket,
+        freeSlots: agent.waitingSlots,
+        cpMs: rec.cpMs,
+        priority: rec.priority,
+        inputBytes: this.inputBytesOn(rec, agentId),
+        underShare: pick.under,
+        failedAgents: rec.failedAgents === undefined ? [] : [...rec.failedAgents],
+      };
       rec.lastAgent = agentId;
       this.charge(rec);
       agent.running.add(rec.id);
@@ -517,6 +538,7 @@ export class Scheduler {
     let agents: AgentView[] = [];
     let position: number | undefined;
     const agentId = rec.job.lease?.agentId ?? rec.lastAgent;
+    const placement = rec.placement === undefined ? undefined : this.placementReason(rec.placement);
     switch (status) {
       case 'waiting': {
         waitingFor = rec.node.inputDrvs
@@ -552,11 +574,11 @@ export class Scheduler {
       }
       case 'running':
         summary = `running on ${agentId} under lease epoch ${rec.job.epoch}`;
-        if (rec.placement !== undefined) details.push(`why ${agentId}: ${rec.placement}`);
+        if (placement !== undefined) details.push(`why ${agentId}: ${placement}`);
         break;
       default:
         summary = `${status}${agentId !== undefined && status !== 'dependency-failed' && status !== 'cancelled' ? ` on ${agentId}` : ''}${rec.reason !== undefined ? `: ${rec.reason}` : ''}`;
-        if (rec.placement !== undefined) details.push(`last placement: ${rec.placement}`);
+        if (placement !== undefined) details.push(`last placement: ${placement}`);
     }
     if (rec.failedAgents !== undefined && rec.failedAgents.size > 0) details.push(`infrastructure failures on: ${[...rec.failedAgents].sort().join(', ')}`);
     const estimateMs = this.durations.estimateMs(rec.node.drvPath, rec.node.system);
@@ -576,7 +598,7 @@ export class Scheduler {
       ...(rec.backoffUntil > now ? { backoffUntil: rec.backoffUntil } : {}),
       failedAgents: [...(rec.failedAgents ?? [])].sort(),
       ...(agentId !== undefined ? { agentId } : {}),
-      ...(rec.placement !== undefined ? { placement: rec.placement } : {}),
+      ...(placement !== undefined ? { placement } : {}),
       criticalPathMs: rec.cpMs,
       estimateMs,
       priority: rec.priority,
@@ -715,21 +737,17 @@ export class Scheduler {
     let byOwner = this.queues.get(rec.bucket);
     if (byOwner === undefined) this.queues.set(rec.bucket, (byOwner = new Map()));
     rec.queuedAt = now;
-    const entry: QueueEntry = {
-      jobId: rec.id,
-      epoch: rec.job.epoch,
-      cpMs: rec.cpMs,
-      priority: rec.priority,
-      readyAt: now,
-      submissionOrder: rec.submissionOrder,
-      rdeps: rec.dependents.size,
-      seq: this.seq++,
-    };
+    const entry = this.entryOf(rec, now, this.seq++);
     for (const key of keys) {
       let queue = byOwner.get(key);
       if (queue === undefined) byOwner.set(key, (queue = new ReadyQueue(this.better)));
       queue.push(entry);
     }
+  }
+
+  /** The job as a queue entry under its current epoch and keys. */
+  private entryOf(rec: JobRecord, readyAt: number, seq: number): QueueEntry {
+    return { jobId: rec.id, epoch: rec.job.epoch, cpMs: rec.cpMs, priority: rec.priority, readyAt, submissionOrder: rec.submissionOrder, rdeps: rec.dependents.size, seq };
   }
 
   /** Jobs whose backoff is over join the ready queues. */
@@ -756,9 +774,7 @@ export class Scheduler {
     const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
     let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean } | undefined;
     for (const [bucket, byOwner] of this.queues) {
-      let fits = agent.fits.get(bucket);
-      if (fits === undefined) agent.fits.set(bucket, (fits = agentFits(agent.caps, this.bucketNeeds.get(bucket)!)));
-      if (!fits) continue;
+      if (!this.fits(agent, bucket)) continue;
       for (const [owner, queue] of byOwner) {
         const head = this.cleanHead(queue, agent, deferred);
         if (head === undefined) {
@@ -824,33 +840,28 @@ export class Scheduler {
     const mineCapacity = freeCapacityTimesSpeed(agent);
     for (const other of this.agents.values()) {
       if (other === agent || other.waitingSlots <= 0 || other.draining || rec.failedAgents?.has(other.id) === true) continue;
-      let fits = other.fits.get(rec.bucket);
-      if (fits === undefined) other.fits.set(rec.bucket, (fits = agentFits(other.caps, this.bucketNeeds.get(rec.bucket)!)));
-      if (!fits) continue;
+      if (!this.fits(other, rec.bucket)) continue;
       const bytes = this.inputBytesOn(rec, other.id);
       if (bytes > mineBytes || (bytes === mineBytes && freeCapacityTimesSpeed(other) > mineCapacity)) return other;
     }
     return undefined;
   }
 
-  private placementReason(rec: JobRecord, agent: AgentRecord, underShare: boolean): string {
-    const bytes = this.inputBytesOn(rec, agent.id);
+  private placementReason(p: Placement): string {
     const parts = [
-      `${agent.id} asked for work with ${agent.waitingSlots} free slot${agent.waitingSlots === 1 ? '' : 's'} and fits ${rec.bucket}`,
-      `this was the best ready job it fits (predicted critical path ${(rec.cpMs / 1000).toFixed(1)} s, priority ${rec.priority})`,
-      bytes > 0 ? `it already held ${bytes} bytes of the inputs` : 'no waiting agent held more of its inputs or had more free capacity × speed',
+      `${p.agentId} asked for work with ${p.freeSlots} free slot${p.freeSlots === 1 ? '' : 's'} and fits ${p.bucket}`,
+      `this was the best ready job it fits (predicted critical path ${(p.cpMs / 1000).toFixed(1)} s, priority ${p.priority})`,
+      p.inputBytes > 0 ? `it already held ${p.inputBytes} bytes of the inputs` : 'no waiting agent held more of its inputs or had more free capacity × speed',
     ];
-    if (this.fairShare) parts.push(underShare ? 'its submission was under its fair share' : 'every submission with ready work had its fair share');
-    if (rec.failedAgents !== undefined && rec.failedAgents.size > 0) parts.push(`earlier attempts failed on ${[...rec.failedAgents].sort().join(', ')}`);
+    if (this.fairShare) parts.push(p.underShare ? 'its submission was under its fair share' : 'every submission with ready work had its fair share');
+    if (p.failedAgents.length > 0) parts.push(`earlier attempts failed on ${[...p.failedAgents].sort().join(', ')}`);
     return parts.join('; ');
   }
 
   private someOtherAgentCouldTake(rec: JobRecord, except: string): boolean {
     for (const a of this.agents.values()) {
       if (a.id === except || a.draining || rec.failedAgents?.has(a.id)) continue;
-      let fits = a.fits.get(rec.bucket);
-      if (fits === undefined) a.fits.set(rec.bucket, (fits = agentFits(a.caps, this.bucketNeeds.get(rec.bucket)!)));
-      if (fits) return true;
+      if (this.fits(a, rec.bucket)) return true;
     }
     return false;
   }
@@ -897,16 +908,7 @@ export class Scheduler {
     }
     rec.backoffUntil = next.notBefore;
     rec.reason = `retrying after an infrastructure failure on ${agentId} (attempt ${rec.job.attempts} of ${this.retry.maxAttempts}), not before ${new Date(next.notBefore).toISOString()}: ${message}`;
-    this.delayed.push({
-      jobId: rec.id,
-      epoch: rec.job.epoch,
-      cpMs: rec.cpMs,
-      priority: rec.priority,
-      readyAt: next.notBefore,
-      submissionOrder: rec.submissionOrder,
-      rdeps: rec.dependents.size,
-      seq: this.seq++,
-    });
+    this.delayed.push(this.entryOf(rec, next.notBefore, this.seq++));
     events.push(this.event(rec, 'ready', now, undefined, rec.reason));
   }
 
@@ -989,9 +991,15 @@ export class Scheduler {
     return events;
   }
 
+  /** Whether the agent can ever build the bucket's jobs, computed once per (agent, bucket). */
+  private fits(agent: AgentRecord, bucket: string): boolean {
+    let fits = agent.fits.get(bucket);
+    if (fits === undefined) agent.fits.set(bucket, (fits = agentFits(agent.caps, this.bucketNeeds.get(bucket)!)));
+    return fits;
+  }
+
   private agentView(a: AgentRecord, bucket: string): AgentView {
-    let fits = a.fits.get(bucket);
-    if (fits === undefined) a.fits.set(bucket, (fits = agentFits(a.caps, this.bucketNeeds.get(bucket)!)));
+    const fits = this.fits(a, bucket);
     return {
       agentId: a.id,
       systems: a.caps.systems,
@@ -1009,7 +1017,7 @@ export class Scheduler {
    * order (fair share aside: it changes with every assignment). O(entries in the bucket).
    */
   private positionOf(rec: JobRecord): number {
-    const mine: QueueEntry = { jobId: rec.id, epoch: rec.job.epoch, cpMs: rec.cpMs, priority: rec.priority, readyAt: rec.queuedAt, submissionOrder: rec.submissionOrder, rdeps: rec.dependents.size, seq: Number.MAX_SAFE_INTEGER };
+    const mine = this.entryOf(rec, rec.queuedAt, Number.MAX_SAFE_INTEGER);
     const ahead = new Set<string>();
     for (const queue of this.queues.get(rec.bucket)?.values() ?? []) {
       for (const e of queue.entries()) {
