@@ -7,3 +7,4 @@ export * from './scheduler.js';
 export * from './duration-model.js';
 export * from './queue-order.js';
 export * from './retry-policy.js';
+export * from './slot-forecast.js';

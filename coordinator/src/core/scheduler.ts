@@ -26,7 +26,10 @@ import { dueFirst, orderOf, type QueueEntry } from './queue-order.js';
 import { ReadyQueue } from './ready-queue.js';
 import { afterInfrastructureFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { agentFits, bucketKey, capacityProblem, type AgentCapabilities, type RoutingNeeds } from './routing.js';
+import { BinaryHeap } from './binary-heap.js';
+import { SlotForecast } from './slot-forecast.js';
 import type {
+  QueuePolicy,
   AgentView,
   AssignmentOut,
   BuildOutcome,
@@ -55,6 +58,12 @@ interface JobRecord {
   priority: number;
   /** Predicted remaining critical path (own estimate + the longest chain of dependents), ms. */
   cpMs: number;
+  /** Predicted build time on a speed-factor-1 agent, ms (the own part of cpMs). */
+  ownMs: number;
+  /** When the current lease is predicted to end (its agent's SlotForecast holds it). */
+  predictedEnd: number;
+  /** Set while the job is left for a faster busy agent (`farm explain` says so). */
+  leftFor: LeftFor | undefined;
   /** Order of the oldest submission that needs the job ('hydra' policy). */
   submissionOrder: number;
   /** When the current lease began (for learning durations). */
@@ -91,6 +100,16 @@ interface Placement {
   readonly failedAgents: readonly string[];
 }
 
+/** A ready job left by `by` for a faster agent predicted to finish it sooner. */
+interface LeftFor {
+  readonly by: string;
+  readonly agentId: string;
+  readonly at: number;
+  readonly slotFreeAt: number;
+  readonly finishAt: number;
+  readonly byFinishAt: number;
+}
+
 interface SubmissionRecord {
   readonly id: string;
   readonly jobs: Set<string>;
@@ -109,6 +128,8 @@ interface AgentRecord {
   readonly id: string;
   readonly caps: AgentCapabilities;
   readonly running: Set<string>;
+  /** When its slots free, from its leases' predicted ends. */
+  readonly forecast: SlotForecast;
   readonly fits: Map<string, boolean>;
   draining: boolean;
   /** Free slots of the agent's outstanding work request (0 = it is not waiting for work). */
@@ -117,25 +138,71 @@ interface AgentRecord {
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 12_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
 
+/**
+ * A job has slack on a slower agent only if its remaining critical path, with this build there,
+ * stays within this share of the horizon. The path assumes the rest of the chain runs at the
+ * fastest speed as soon as it is ready, which is optimistic, and a critical job on a slow agent
+ * costs more than a fast slot kept free a while: so the margin is wide. On the makespan benchmark
+ * (two seeds, 24 runs) 0.6 kept every DAG but one within 1.05× of the bound; 0.8–0.95 let
+ * the mixed-systems DAG reach 1.07–1.14×.
+ */
+const SLACK_MARGIN = 0.6;
+
 /** Used when no estimator is injected: every job is predicted to take the same time. */
 const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: () => undefined };
 
 /** The key of the single queue per bucket when there is no fair share ('hydra'). */
 const ALL = '';
 
-/** The share of an agent's slots its work request leaves free, times its speed factor. */
-function freeCapacityTimesSpeed(agent: { readonly waitingSlots: number; readonly caps: AgentCapabilities }): number {
-  return (Math.min(agent.waitingSlots, agent.caps.maxJobs) / Math.max(1, agent.caps.maxJobs)) * Math.max(1, agent.caps.speedFactor);
+/** An agent's speed factor as the scheduler uses it (learning, placement): at least 1. */
+function speedOf(agent: { readonly caps: AgentCapabilities }): number {
+  return Math.max(1, agent.caps.speedFactor);
 }
 
-/** Jobs a work request may set aside for better-placed agents, per queue. */
-const MAX_DEFERRED = 16;
+/** The share of an agent's slots its work request leaves free, times its speed factor. */
+function freeCapacityTimesSpeed(agent: { readonly waitingSlots: number; readonly caps: AgentCapabilities }): number {
+  return (Math.min(agent.waitingSlots, agent.caps.maxJobs) / Math.max(1, agent.caps.maxJobs)) * speedOf(agent);
+}
+
+/** A job set aside by one work request, and whether the agent it was left to is waiting (and must be woken). */
+interface Deferred {
+  readonly queue: ReadyQueue;
+  readonly entry: QueueEntry;
+  readonly toWaiting: boolean;
+}
+
+/** What one work request's placement decisions share. */
+interface RequestContext {
+  readonly now: number;
+  /**
+   * Slots of other agents this request has already counted on for the jobs it left them
+   * (agent → how many of its earliest slots), so it does not leave them more than they can take.
+   */
+  readonly reserved: Map<AgentRecord, number>;
+  /**
+   * The longest predicted remaining critical path among ready jobs, at the fastest fitting
+   * speed, ms ('critical-path' policy; -Infinity otherwise): a job whose path stays within it
+   * on a slower agent has slack there.
+   */
+  readonly horizonMs: number;
+}
+
+/**
+ * Jobs a work request may set aside for better-placed agents, per queue; past that the agent
+ * takes the next job anyway (a request stays O(MAX_DEFERRED × agents)). Large enough that a slow
+ * agent facing a queue full of long jobs, each better on a faster agent, finds the short ones
+ * behind them: at 16 it took an hour-long job the fast agents should have had, and the Debian
+ * DAG took 1.6× its bound.
+ */
+const MAX_DEFERRED = 256;
 
 export class Scheduler {
   private readonly jobsByDrv = new Map<string, JobRecord>();
   private readonly jobsById = new Map<string, JobRecord>();
   private readonly submissions = new Map<string, SubmissionRecord>();
   private readonly agents = new Map<string, AgentRecord>();
+  /** The agents, fastest first (placement looks for faster agents only). */
+  private agentsBySpeed: AgentRecord[] = [];
   /** bucket → submission id (or ALL) → ready entries. */
   private readonly queues = new Map<string, Map<string, ReadyQueue>>();
   /** Jobs waiting out a retry backoff, earliest due first. */
@@ -152,6 +219,17 @@ export class Scheduler {
   private readonly durations: DurationEstimator;
   private readonly better: (a: QueueEntry, b: QueueEntry) => boolean;
   private readonly fairShare: boolean;
+  private readonly policy: QueuePolicy;
+  /** bucket → the fastest speed factor among the agents that fit it (cleared when agents change). */
+  private readonly fastestFor = new Map<string, number>();
+  /**
+   * Leased jobs by when their remaining critical path is predicted to end (the lease's predicted
+   * end + the rest of the path at the fastest fitting speed), latest first; entries of leases that
+   * are over are dropped lazily. Its head is the running part of the horizon.
+   */
+  /** Leases held now, over all agents. */
+  private leaseCount = 0;
+  private readonly leasedPaths = new BinaryHeap<{ readonly endsAt: number; readonly jobId: string; readonly epoch: number }>((a, b) => a.endsAt > b.endsAt);
 
   constructor(
     private readonly clock: Clock,
@@ -161,9 +239,9 @@ export class Scheduler {
     this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...options };
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry, maxAttempts: this.options.maxAttempts };
     this.durations = options.durations ?? FLAT_ESTIMATE;
-    const policy = options.policy ?? 'critical-path';
-    this.better = orderOf(policy);
-    this.fairShare = policy === 'critical-path';
+    this.policy = options.policy ?? 'critical-path';
+    this.better = orderOf(this.policy);
+    this.fairShare = this.policy === 'critical-path';
   }
 
   /**
@@ -266,8 +344,9 @@ export class Scheduler {
   registerAgent(agentId: string, caps: AgentCapabilities): SchedulerEvent[] {
     const before = this.agents.get(agentId);
     if (before !== undefined && !before.draining) this.totalSlots -= before.caps.maxJobs;
-    this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), fits: new Map(), draining: false, waitingSlots: 0 });
+    this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), forecast: before?.forecast ?? new SlotForecast(), fits: new Map(), draining: false, waitingSlots: 0 });
     this.totalSlots += caps.maxJobs;
+    this.sortAgentsBySpeed();
     return this.refreshCapacity();
   }
 
@@ -283,6 +362,7 @@ export class Scheduler {
     }
     if (!agent.draining) this.totalSlots -= agent.caps.maxJobs;
     this.agents.delete(agentId);
+    this.sortAgentsBySpeed();
     return [...events, ...this.refreshCapacity()];
   }
 
@@ -295,14 +375,16 @@ export class Scheduler {
 
   /**
    * Hands the agent up to `freeSlots` of the best ready jobs it fits. Until stopWaiting(), the
-   * agent counts as waiting with its remaining free slots: placement may leave a job to a
-   * waiting agent that holds more of its input bytes (or has more free capacity × speed).
+   * agent counts as waiting with its remaining free slots. Placement (leaveTo) may leave a job
+   * to another agent: one that holds more of its inputs, a slower idle one where it has slack, or
+   * a faster one predicted to finish it sooner. `setAside` lists those jobs; `leftForOthers`
+   * counts the ones left to waiting agents, which the caller must wake.
    */
-  requestWork(agentId: string, freeSlots: number): { assignments: AssignmentOut[]; events: SchedulerEvent[]; leftForOthers: number } {
+  requestWork(agentId: string, freeSlots: number): { assignments: AssignmentOut[]; events: SchedulerEvent[]; leftForOthers: number; setAside: string[] } {
     const agent = this.agents.get(agentId);
     const assignments: AssignmentOut[] = [];
     const events: SchedulerEvent[] = [];
-    if (agent === undefined || agent.draining) return { assignments, events, leftForOthers: 0 };
+    if (agent === undefined || agent.draining) return { assignments, events, leftForOthers: 0, setAside: [] };
     const now = this.clock.now();
     this.promoteDue(now);
     // freeSlots counts the agent's free build slots; a lease whose build is done but whose
@@ -310,16 +392,17 @@ export class Scheduler {
     // finishing leases on top of maxJobs building ones (pipelining), and never more.
     const slots = Math.max(0, Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size));
     agent.waitingSlots = slots;
-    const deferred: { queue: ReadyQueue; entry: QueueEntry }[] = [];
+    const deferred: Deferred[] = [];
+    const context: RequestContext = { now, reserved: new Map(), horizonMs: this.policy === 'critical-path' ? this.horizonMs(now) : -Infinity };
     while (assignments.length < slots) {
-      const pick = this.bestFor(agent, deferred);
+      const pick = this.bestFor(agent, deferred, context);
       if (pick === undefined) break;
       pick.queue.pop();
       const rec = pick.rec;
       this.setJob(rec, this.must(js.assign(rec.job, agentId, now, this.options.leaseMs)));
       rec.reason = undefined;
-      rec.assignedAt = now;
       rec.backoffUntil = 0;
+      this.startLease(agent, rec, now);
       rec.placement = {
         agentId,
         bucket: rec.bucket,
@@ -332,15 +415,15 @@ export class Scheduler {
       };
       rec.lastAgent = agentId;
       this.charge(rec);
-      agent.running.add(rec.id);
       agent.waitingSlots--;
       assignments.push({ jobId: rec.id, drvPath: rec.node.drvPath, epoch: rec.job.epoch, deadline: rec.job.lease!.deadline });
       events.push(this.event(rec, 'running', now, agentId));
     }
-    // Jobs left for better-placed agents go back where they were; the caller wakes those agents
-    // (`leftForOthers` > 0), since nothing else may happen to wake them.
+    // Jobs left for better-placed agents go back where they were; the caller wakes the waiting
+    // ones among those agents (`leftForOthers` > 0), since nothing else may happen to wake them.
+    // A busy agent asks again when its build ends.
     for (const d of deferred) d.queue.push(d.entry);
-    return { assignments, events, leftForOthers: deferred.length };
+    return { assignments, events, leftForOthers: deferred.filter((d) => d.toWaiting).length, setAside: deferred.map((d) => d.entry.jobId) };
   }
 
   /** The agent's work request is over (answered, timed out, or gone). */
@@ -383,7 +466,7 @@ export class Scheduler {
         const rec = this.jobsById.get(jobId)!;
         const t = js.expire(rec.job, now);
         if (!t.ok) continue;
-        agent.running.delete(jobId);
+        this.endLease(agent, rec);
         this.uncharge(rec);
         this.setJob(rec, t.job);
         this.afterFailedAttempt(rec, agent.id, `lease of agent ${agent.id} expired (no heartbeat)`, now, events);
@@ -406,12 +489,13 @@ export class Scheduler {
     }
     const t = js.complete(rec.job, agentId, epoch, outcome.kind === 'built');
     if (!t.ok) return { accepted: false, reason: t.reason, events };
-    this.agents.get(agentId)?.running.delete(jobId);
+    this.endLease(this.agents.get(agentId), rec);
     this.uncharge(rec);
     this.setJob(rec, t.job);
     if (outcome.kind === 'built') {
       // Learned as time on a speed-factor-1 agent, so estimates from fast and slow agents agree.
-      const speed = Math.max(1, this.agents.get(agentId)?.caps.speedFactor ?? 1);
+      const a = this.agents.get(agentId);
+      const speed = a === undefined ? 1 : speedOf(a);
       this.durations.observe(rec.node.drvPath, rec.node.system, (now - rec.assignedAt) * speed);
       // The agent's store now holds the outputs and every input it fetched to build them.
       (rec.holders ??= new Set()).add(agentId);
@@ -464,7 +548,7 @@ export class Scheduler {
       const lease = rec.job.lease;
       if (lease !== undefined && rec.job.state === 'leased') {
         result.revoke.push({ jobId, drvPath: rec.node.drvPath, epoch: lease.epoch, deadline: lease.deadline });
-        this.agents.get(lease.agentId)?.running.delete(jobId);
+        this.endLease(this.agents.get(lease.agentId), rec);
         this.uncharge(rec);
       }
       this.setJob(rec, this.must(js.cancel(rec.job)));
@@ -508,10 +592,9 @@ export class Scheduler {
     // Its queue entries (same epoch, no longer ready) are skipped lazily.
     this.setJob(rec, { state: 'leased', epoch, attempts: rec.job.attempts + 1, lease: { agentId, epoch, deadline: now + this.options.leaseMs } });
     rec.reason = undefined;
-    rec.assignedAt = now;
     rec.lastAgent = agentId;
+    this.startLease(agent, rec, now);
     this.charge(rec);
-    agent.running.add(jobId);
     return { adopted: true, events: [this.event(rec, 'running', now, agentId)] };
   }
 
@@ -564,8 +647,11 @@ export class Scheduler {
         } else {
           position = this.positionOf(rec);
           const busy = fitting.filter((a) => a.running >= a.maxJobs).length;
+          const left = rec.leftFor;
           summary =
-            busy === fitting.length
+            left !== undefined && this.agents.has(left.agentId)
+              ? `held for the faster agent ${left.agentId}: its next slot is predicted free ${this.inSeconds(left.slotFreeAt, now)} and it would finish the job ${this.inSeconds(left.finishAt, now)}, sooner than ${left.by} (asking ${Math.round((now - left.at) / 1000)} s ago) would have (${this.inSeconds(left.byFinishAt, now)}); number ${position} in the queue`
+              : busy === fitting.length
               ? `all ${fitting.length} fitting agent${fitting.length === 1 ? ' is' : 's are'} busy; it is number ${position} in their queue`
               : `queued as number ${position} for ${fitting.length} fitting agent${fitting.length === 1 ? '' : 's'} (${fitting.length - busy} with free slots: it goes out on their next work request)`;
           for (const a of fitting) details.push(`agent ${a.agentId}: ${a.running} of ${a.maxJobs} slots busy`);
@@ -688,6 +774,9 @@ export class Scheduler {
       reason: undefined,
       priority: 0,
       cpMs: 0,
+      ownMs: 0,
+      predictedEnd: 0,
+      leftFor: undefined,
       submissionOrder,
       assignedAt: 0,
       chargedTo: [],
@@ -721,7 +810,8 @@ export class Scheduler {
       if (!js.TERMINAL_STATES.has(dep.job.state) && dep.cpMs > longest) longest = dep.cpMs;
     }
     const own = this.durations.estimateMs(rec.node.drvPath, rec.node.system);
-    rec.cpMs = (Number.isFinite(own) && own > 0 ? own : 0) + longest;
+    rec.ownMs = Number.isFinite(own) && own > 0 ? own : 0;
+    rec.cpMs = rec.ownMs + longest;
   }
 
   private enqueue(rec: JobRecord, now: number, events: SchedulerEvent[], reason?: string): void {
@@ -770,13 +860,13 @@ export class Scheduler {
    * beats one at or over its share; then the queue order. A job that failed on this agent is
    * left for another fitting agent when there is one that has not failed it.
    */
-  private bestFor(agent: AgentRecord, deferred: { queue: ReadyQueue; entry: QueueEntry }[]): { rec: JobRecord; queue: ReadyQueue; under: boolean } | undefined {
+  private bestFor(agent: AgentRecord, deferred: Deferred[], context: RequestContext): { rec: JobRecord; queue: ReadyQueue; under: boolean } | undefined {
     const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
     let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean } | undefined;
     for (const [bucket, byOwner] of this.queues) {
       if (!this.fits(agent, bucket)) continue;
       for (const [owner, queue] of byOwner) {
-        const head = this.cleanHead(queue, agent, deferred);
+        const head = this.cleanHead(queue, agent, deferred, context);
         if (head === undefined) {
           // Empty queues go, unless entries set aside for other agents return to them.
           if (queue.size === 0 && !deferred.some((d) => d.queue === queue)) byOwner.delete(owner);
@@ -798,11 +888,11 @@ export class Scheduler {
 
   /**
    * Drops stale entries from the head and returns the first job this agent should take. A job
-   * this agent failed, when another fitting agent has not, and a job a waiting agent is better
-   * placed for, are set aside in `deferred` (at most MAX_DEFERRED per queue and request, so a
-   * request stays cheap; past that the agent takes the job anyway).
+   * this agent failed, when another fitting agent has not, and a job another agent is better
+   * placed for (leaveTo), are set aside in `deferred` (at most MAX_DEFERRED per queue and
+   * request, so a request stays cheap; past that the agent takes the job anyway).
    */
-  private cleanHead(queue: ReadyQueue, agent: AgentRecord, deferred: { queue: ReadyQueue; entry: QueueEntry }[]): QueueEntry | undefined {
+  private cleanHead(queue: ReadyQueue, agent: AgentRecord, deferred: Deferred[], context: RequestContext): QueueEntry | undefined {
     let setAside = 0;
     for (let head = queue.peek(); head !== undefined; head = queue.peek()) {
       if (!this.isCurrent(head)) {
@@ -810,9 +900,15 @@ export class Scheduler {
         continue;
       }
       const rec = this.jobsById.get(head.jobId)!;
-      const elsewhere = setAside < MAX_DEFERRED && ((rec.failedAgents?.has(agent.id) === true && this.someOtherAgentCouldTake(rec, agent.id)) || this.betterPlacedWaiting(rec, agent) !== undefined);
-      if (!elsewhere) return head;
-      deferred.push({ queue, entry: queue.pop()! });
+      if (setAside >= MAX_DEFERRED) return head;
+      let toWaiting: boolean;
+      if (rec.failedAgents?.has(agent.id) === true && this.someOtherAgentCouldTake(rec, agent.id)) toWaiting = true;
+      else {
+        const to = this.leaveTo(rec, agent, context);
+        if (to === undefined) return head;
+        toWaiting = to.waitingSlots > 0;
+      }
+      deferred.push({ queue, entry: queue.pop()!, toWaiting });
       setAside++;
     }
     return undefined;
@@ -828,30 +924,128 @@ export class Scheduler {
     return bytes;
   }
 
-  /**
-   * A waiting agent that should get the job before `agent`: it fits, has not failed it, and holds
-   * more of its input bytes — or as many, and more free capacity × speed factor, where free
-   * capacity is the share of its slots that is free (so an idle fast agent beats an idle slow
-   * one whatever their sizes: the job finishes sooner there, as Nix's machine choice by load ÷
-   * speed factor intends).
-   */
-  private betterPlacedWaiting(rec: JobRecord, agent: AgentRecord): AgentRecord | undefined {
-    const mineBytes = this.inputBytesOn(rec, agent.id);
-    const mineCapacity = freeCapacityTimesSpeed(agent);
-    for (const other of this.agents.values()) {
-      if (other === agent || other.waitingSlots <= 0 || other.draining || rec.failedAgents?.has(other.id) === true) continue;
-      if (!this.fits(other, rec.bucket)) continue;
-      const bytes = this.inputBytesOn(rec, other.id);
-      if (bytes > mineBytes || (bytes === mineBytes && freeCapacityTimesSpeed(other) > mineCapacity)) return other;
+  /** Whether some agent's store holds some of the job's input bytes (else locality cannot choose). */
+  private hasHeldInputs(rec: JobRecord): boolean {
+    for (const i of rec.node.inputDrvs) {
+      const input = this.jobsByDrv.get(i);
+      if (input !== undefined && input.outputBytes > 0 && input.holders !== undefined && input.holders.size > 0) return true;
     }
-    return undefined;
+    return false;
+  }
+
+  /**
+   * Another agent that should get the job rather than `agent`, which asks for work now; it fits
+   * and has not failed the job. In order:
+   * 1. locality: a waiting agent that holds more of the job's input bytes (an agent holding fewer
+   *    is never preferred, however fast);
+   * 2. slack: when the job has slack on a slower waiting agent (its remaining critical path with
+   *    this build there still ends within the horizon, see RequestContext), that agent — the
+   *    slowest such — keeping this faster slot for jobs that do not;
+   * 3. earliest finish: when the job has no slack here, an agent predicted to finish it sooner
+   *    than `agent` would, starting it now — a faster waiting agent, or a faster busy one whose
+   *    next slot (SlotForecast, after the slots this request already counted on) frees soon
+   *    enough; the earliest such finish wins, and its slot is reserved;
+   * 4. a waiting agent of the same speed with a larger free share of its slots (free capacity ×
+   *    speed: finishing at the same time, it keeps more room).
+   * Two agents never leave a job to each other: rule 1 is strict; rule 2 goes only to slower
+   * agents on which the job has slack, rule 3 only to faster ones from an agent where it has
+   * none (and slack only grows with speed); rule 4 is strict among equals.
+   * O(agents); O(agents × inputs) when some agent holds input bytes.
+   */
+  private leaveTo(rec: JobRecord, agent: AgentRecord, context: RequestContext): AgentRecord | undefined {
+    const { now, reserved } = context;
+    const locality = this.hasHeldInputs(rec);
+    const mineBytes = locality ? this.inputBytesOn(rec, agent.id) : 0;
+    const mySpeed = speedOf(agent);
+    const fastest = this.fastestSpeedFor(rec.bucket);
+    const hasSlackAt = (speed: number) => rec.ownMs / speed + (rec.cpMs - rec.ownMs) / fastest <= context.horizonMs * SLACK_MARGIN;
+    const slackHere = hasSlackAt(mySpeed);
+    const myFinish = now + rec.ownMs / mySpeed;
+    const myCapacity = freeCapacityTimesSpeed(agent);
+    let earliest: { to: AgentRecord; finish: number } | undefined;
+    let slower: AgentRecord | undefined;
+    let roomier: AgentRecord | undefined;
+    for (const other of this.agentsBySpeed) {
+      if (other === agent || other.draining || rec.failedAgents?.has(other.id) === true || !this.fits(other, rec.bucket)) continue;
+      const speed = speedOf(other);
+      const waiting = other.waitingSlots > 0;
+      if (locality) {
+        const bytes = waiting ? this.inputBytesOn(rec, other.id) : 0;
+        if (bytes > mineBytes) return other;
+        if (bytes < mineBytes) continue;
+      }
+      if (speed > mySpeed) {
+        if (slackHere) continue;
+        const slotFreeAt = other.forecast.slotFreeAt(reserved.get(other) ?? 0, other.caps.maxJobs, now, waiting);
+        const finish = slotFreeAt + rec.ownMs / speed;
+        if (finish < myFinish && (earliest === undefined || finish < earliest.finish)) earliest = { to: other, finish };
+      } else if (speed < mySpeed) {
+        // No slack here means none on any slower agent either.
+        if (!slackHere) {
+          if (locality) continue;
+          break;
+        }
+        // Fastest first: the last one found is the slowest.
+        if (waiting && hasSlackAt(speed)) slower = other;
+      } else if (waiting && roomier === undefined && freeCapacityTimesSpeed(other) > myCapacity) roomier = other;
+    }
+    if (slower !== undefined) return slower;
+    if (earliest !== undefined) {
+      const k = reserved.get(earliest.to) ?? 0;
+      reserved.set(earliest.to, k + 1);
+      rec.leftFor = { by: agent.id, agentId: earliest.to.id, at: now, slotFreeAt: earliest.to.forecast.slotFreeAt(k, earliest.to.caps.maxJobs, now, earliest.to.waitingSlots > 0), finishAt: earliest.finish, byFinishAt: myFinish };
+      return earliest.to;
+    }
+    return roomier;
+  }
+
+  /** The fastest speed factor among the agents that fit the bucket (1 when none does). */
+  private fastestSpeedFor(bucket: string): number {
+    let fastest = this.fastestFor.get(bucket);
+    if (fastest === undefined) {
+      fastest = 1;
+      for (const a of this.agentsBySpeed) {
+        if (this.fits(a, bucket)) {
+          fastest = speedOf(a);
+          break;
+        }
+      }
+      this.fastestFor.set(bucket, fastest);
+    }
+    return fastest;
+  }
+
+  /**
+   * The longest predicted remaining critical path, ms from now: among the ready jobs, each at the
+   * fastest speed fitting it (the queue heads': in 'critical-path' order a head has its queue's
+   * longest path), and among the leased ones (leasedPaths). O(queues), plus the leases found over.
+   */
+  private horizonMs(now: number): number {
+    for (let head = this.leasedPaths.peek(); head !== undefined; head = this.leasedPaths.peek()) {
+      const rec = this.jobsById.get(head.jobId);
+      if (rec !== undefined && rec.job.state === 'leased' && rec.job.epoch === head.epoch) break;
+      this.leasedPaths.pop();
+    }
+    let horizon = Math.max(0, (this.leasedPaths.peek()?.endsAt ?? now) - now);
+    for (const [bucket, byOwner] of this.queues) {
+      const fastest = this.fastestSpeedFor(bucket);
+      for (const queue of byOwner.values()) {
+        let head = queue.peek();
+        while (head !== undefined && !this.isCurrent(head)) {
+          queue.pop();
+          head = queue.peek();
+        }
+        if (head !== undefined) horizon = Math.max(horizon, head.cpMs / fastest);
+      }
+    }
+    return horizon;
   }
 
   private placementReason(p: Placement): string {
     const parts = [
       `${p.agentId} asked for work with ${p.freeSlots} free slot${p.freeSlots === 1 ? '' : 's'} and fits ${p.bucket}`,
       `this was the best ready job it fits (predicted critical path ${(p.cpMs / 1000).toFixed(1)} s, priority ${p.priority})`,
-      p.inputBytes > 0 ? `it already held ${p.inputBytes} bytes of the inputs` : 'no waiting agent held more of its inputs or had more free capacity × speed',
+      p.inputBytes > 0 ? `it already held ${p.inputBytes} bytes of the inputs` : 'no other agent was better placed (more of its inputs, slack on a slower idle agent, a sooner predicted finish, or more free capacity at the same speed)',
     ];
     if (this.fairShare) parts.push(p.underShare ? 'its submission was under its fair share' : 'every submission with ready work had its fair share');
     if (p.failedAgents.length > 0) parts.push(`earlier attempts failed on ${[...p.failedAgents].sort().join(', ')}`);
@@ -864,6 +1058,42 @@ export class Scheduler {
       if (this.fits(a, rec.bucket)) return true;
     }
     return false;
+  }
+
+  /** The job's lease on `agent` begins now: the agent's forecast gets its predicted end. */
+  private startLease(agent: AgentRecord, rec: JobRecord, now: number): void {
+    rec.assignedAt = now;
+    rec.leftFor = undefined;
+    rec.predictedEnd = now + rec.ownMs / speedOf(agent);
+    agent.running.add(rec.id);
+    agent.forecast.add(rec.predictedEnd);
+    this.leaseCount++;
+    if (this.policy !== 'critical-path') return;
+    // Entries of ended leases below a long one's stay until it ends: rebuild past 2 × the leases.
+    if (this.leasedPaths.size > 64 + 2 * this.leaseCount) {
+      const current = this.leasedPaths.entries().filter((e) => this.jobsById.get(e.jobId)?.job.state === 'leased' && this.jobsById.get(e.jobId)?.job.epoch === e.epoch);
+      while (this.leasedPaths.size > 0) this.leasedPaths.pop();
+      for (const e of current) this.leasedPaths.push(e);
+    }
+    this.leasedPaths.push({ endsAt: rec.predictedEnd + (rec.cpMs - rec.ownMs) / this.fastestSpeedFor(rec.bucket), jobId: rec.id, epoch: rec.job.epoch });
+  }
+
+  /** The job's lease on `agent` is over (built, failed, expired, revoked). */
+  private endLease(agent: AgentRecord | undefined, rec: JobRecord): void {
+    if (agent === undefined || !agent.running.delete(rec.id)) return;
+    agent.forecast.remove(rec.predictedEnd);
+    this.leaseCount--;
+  }
+
+  /** A predicted time as words relative to now ("in 12 s", "3 s ago"). */
+  private inSeconds(at: number, now: number): string {
+    const s = Math.round((at - now) / 1000);
+    return s >= 0 ? `in ${s} s` : `${-s} s ago`;
+  }
+
+  private sortAgentsBySpeed(): void {
+    this.agentsBySpeed = [...this.agents.values()].sort((a, b) => speedOf(b) - speedOf(a));
+    this.fastestFor.clear();
   }
 
   private charge(rec: JobRecord): void {
@@ -886,7 +1116,7 @@ export class Scheduler {
   private infrastructureFailure(rec: JobRecord, agentId: string, epoch: number, message: string, now: number, events: SchedulerEvent[]): void {
     const released = js.release(rec.job, agentId, epoch);
     if (!released.ok) return;
-    this.agents.get(agentId)?.running.delete(rec.id);
+    this.endLease(this.agents.get(agentId), rec);
     this.uncharge(rec);
     this.setJob(rec, released.job);
     this.afterFailedAttempt(rec, agentId, message, now, events);

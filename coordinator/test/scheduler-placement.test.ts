@@ -1,0 +1,153 @@
+/**
+ * Placement across agents of different speeds, on the pure core with a fake clock: a job is
+ * held for a faster busy agent predicted to finish it sooner (earliest finish), a faster agent
+ * leaves a job with slack to a slower idle one, overrunning leases are never waited for, one
+ * request never counts on a slot twice, and no two agents ever leave a job to each other.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock, sequentialIds } from '@farm/common';
+import { Scheduler, SlotForecast, type AgentCapabilities, type DrvNode, type DurationEstimator } from '../src/index.js';
+
+const x86: AgentCapabilities = { systems: ['x86_64-linux'], supportedFeatures: [], mandatoryFeatures: [], maxJobs: 1, speedFactor: 1 };
+const node = (drvPath: string, inputDrvs: string[] = []): DrvNode => ({ drvPath, system: 'x86_64-linux', requiredFeatures: [], inputDrvs });
+const graphOf = (...nodes: DrvNode[]) => new Map(nodes.map((n) => [n.drvPath, n]));
+
+/** Build times on a speed-1 agent, by drv path (1 s for anything else). */
+const table = (ms: Record<string, number>): DurationEstimator => ({ estimateMs: (d) => ms[d] ?? 1_000, observe: () => undefined });
+
+function setup(durations: Record<string, number>) {
+  const clock = new ManualClock(0);
+  return { clock, s: new Scheduler(clock, sequentialIds(), { durations: table(durations), leaseMs: 1e9 }) };
+}
+
+const drvs = (s: Scheduler, agent: string, free: number) => {
+  const r = s.requestWork(agent, free);
+  return { got: r.assignments.map((a) => a.drvPath), r };
+};
+
+test('SlotForecast: free slots count only while the agent asks; leases free theirs at their predicted ends; overrunning leases never', () => {
+  const f = new SlotForecast();
+  assert.equal(f.slotFreeAt(0, 2, 100, true), 100);
+  assert.equal(f.slotFreeAt(0, 2, 100, false), Infinity, 'an idle agent that is not asking may be gone');
+  f.add(500);
+  f.add(300);
+  assert.equal(f.leases, 2);
+  assert.deepEqual([0, 1, 2].map((k) => f.slotFreeAt(k, 3, 100, true)), [100, 300, 500]);
+  assert.deepEqual([0, 1, 2].map((k) => f.slotFreeAt(k, 3, 100, false)), [300, 500, Infinity]);
+  assert.equal(f.slotFreeAt(0, 3, 400, false), 500, 'the lease predicted to end at 300 has overrun: it goes last, as never ending');
+  assert.equal(f.slotFreeAt(1, 3, 400, false), Infinity);
+  // More leases than slots (one finished build still uploading): the first end frees no slot.
+  assert.equal(f.slotFreeAt(0, 1, 100, true), 500);
+  f.remove(300);
+  f.remove(999); // not there: nothing happens
+  assert.equal(f.leases, 1);
+  assert.equal(f.slotFreeAt(0, 1, 100, true), 500);
+});
+
+test('earliest finish: a slow agent leaves a long job to a busy fast agent that finishes it sooner, takes a short one, and explain says why', () => {
+  const { s, clock } = setup({ long: 400_000, short: 10_000, warm: 40_000 });
+  s.registerAgent('fast', { ...x86, speedFactor: 4 });
+  s.registerAgent('slow', x86);
+  s.submit({ roots: ['warm'] }, graphOf(node('warm')), () => false);
+  assert.deepEqual(drvs(s, 'fast', 1).got, ['warm'], 'fast is busy for 10 s (40 s of work at speed 4)');
+  s.stopWaiting('fast');
+  s.submit({ roots: ['long', 'short'] }, graphOf(node('long'), node('short')), () => false);
+  const slow = drvs(s, 'slow', 1);
+  // long: 400 s here, or 10 s + 100 s on fast. short is left alone: 10 s here, 12.5 s there.
+  assert.deepEqual(slow.got, ['short']);
+  assert.deepEqual(slow.r.setAside.map((id) => s.drvPathOf(id)), ['long']);
+  assert.equal(slow.r.leftForOthers, 0, 'fast is not waiting: it asks again when its build ends');
+  const why = s.explain(s.jobIdOf('long')!)!;
+  assert.equal(why.status, 'ready');
+  assert.match(why.summary, /held for the faster agent fast: its next slot is predicted free in 10 s and it would finish the job in 110 s, sooner than slow .* would have \(in 400 s\)/);
+  clock.advance(10_000);
+  const warm = s.leaseHolder(s.jobIdOf('warm')!)!;
+  assert.equal(s.complete(s.jobIdOf('warm')!, 'fast', warm.epoch, { kind: 'built' }).accepted, true);
+  assert.deepEqual(drvs(s, 'fast', 1).got, ['long']);
+  assert.match(s.explain(s.jobIdOf('long')!)!.summary, /^running on fast/);
+});
+
+test('earliest finish: a fast agent whose lease has outlived its prediction is not waited for', () => {
+  const { s, clock } = setup({ long: 400_000, warm: 40_000 });
+  s.registerAgent('fast', { ...x86, speedFactor: 4 });
+  s.registerAgent('slow', x86);
+  s.submit({ roots: ['warm'] }, graphOf(node('warm')), () => false);
+  drvs(s, 'fast', 1);
+  s.stopWaiting('fast');
+  s.submit({ roots: ['long'] }, graphOf(node('long')), () => false);
+  assert.deepEqual(drvs(s, 'slow', 1).got, [], 'fast is predicted free in 10 s');
+  clock.advance(11_000); // warm was predicted to take 10 s on fast: it overran, its end is unknown
+  assert.deepEqual(drvs(s, 'slow', 1).got, ['long']);
+});
+
+test('earliest finish: one request counts each slot of the faster agent once', () => {
+  const { s } = setup({ a: 400_000, b: 399_000, warm: 40_000 });
+  s.registerAgent('fast', { ...x86, speedFactor: 4 });
+  s.registerAgent('slow', { ...x86, maxJobs: 2 });
+  s.submit({ roots: ['warm'] }, graphOf(node('warm')), () => false);
+  drvs(s, 'fast', 1);
+  s.stopWaiting('fast');
+  s.submit({ roots: ['a', 'b'] }, graphOf(node('a'), node('b')), () => false);
+  const slow = drvs(s, 'slow', 2);
+  assert.deepEqual(slow.got, ['b'], "a is left for fast's one slot; b would have to wait behind it, so slow builds it");
+  assert.deepEqual(slow.r.setAside.map((id) => s.drvPathOf(id)), ['a']);
+});
+
+test('slack: a fast agent leaves a job that is not on the critical path to a slower idle agent, which keeps it', () => {
+  // c1 → c2 is the critical path (500 s + 500 s); side (20 s) has slack even at speed 1.
+  const { s } = setup({ c1: 500_000, c2: 500_000, side: 20_000 });
+  s.registerAgent('fast', { ...x86, speedFactor: 4, maxJobs: 2 });
+  s.registerAgent('slow', x86);
+  assert.deepEqual(drvs(s, 'slow', 1).got, [], 'slow waits: nothing queued yet');
+  s.submit({ roots: ['c2', 'side'] }, graphOf(node('c1'), node('c2', ['c1']), node('side')), () => false);
+  const fast = drvs(s, 'fast', 2);
+  assert.deepEqual(fast.got, ['c1'], 'the critical job goes to the fast agent; its second slot stays free');
+  assert.equal(fast.r.leftForOthers, 1, 'side was left to the waiting slow agent, which must be woken');
+  assert.deepEqual(drvs(s, 'slow', 1).got, ['side'], 'slow keeps it (no earliest-finish deferral back: the job has slack there)');
+});
+
+test('no two agents leave a job to each other: every chain of wake-ups ends (the service wakes waiting agents when a job is left to one)', () => {
+  const speeds = [1, 1.5, 2, 4];
+  let cases = 0;
+  for (let variant = 0; variant < 48; variant++) {
+    const durations: Record<string, number> = {};
+    const jobs: DrvNode[] = [];
+    for (let j = 0; j < 6; j++) {
+      const name = `j${j}`;
+      durations[name] = 1_000 * (1 + ((variant * 7 + j * 13) % 600));
+      // Some chains, so jobs differ in slack.
+      jobs.push(node(name, j % 3 === 2 ? [`j${j - 1}`] : []));
+    }
+    const { s, clock } = setup(durations);
+    const agents = [0, 1, 2, 3].map((i) => ({ id: `a${i}`, speed: speeds[(variant + i * 3) % speeds.length]!, slots: 1 + ((variant + i) % 3) }));
+    for (const a of agents) s.registerAgent(a.id, { ...x86, speedFactor: a.speed, maxJobs: a.slots });
+    // Some agents are busy with a lease predicted to end at various times.
+    s.submit({ roots: agents.map((a) => `warm-${a.id}`) }, graphOf(...agents.map((a) => node(`warm-${a.id}`))), () => false);
+    for (const a of agents) {
+      if ((variant + a.speed) % 2 === 0) s.requestWork(a.id, 1);
+      s.stopWaiting(a.id);
+    }
+    clock.advance(100);
+    s.submit({ roots: jobs.map((j) => j.drvPath) }, graphOf(...jobs), () => false);
+    // The service: every agent asks; an agent that got work stops waiting; a request that left
+    // jobs to waiting agents wakes every waiting agent, which asks again.
+    const waiting = new Set(agents.map((a) => a.id));
+    const toAsk = agents.map((a) => a.id);
+    let asks = 0;
+    while (toAsk.length > 0) {
+      asks++;
+      assert.ok(asks < 500, `variant ${variant}: agents keep leaving jobs to each other`);
+      const id = toAsk.shift()!;
+      if (!waiting.has(id)) continue;
+      const r = s.requestWork(id, 3);
+      if (r.assignments.length > 0) {
+        waiting.delete(id);
+        s.stopWaiting(id);
+      }
+      if (r.leftForOthers > 0) for (const w of waiting) if (w !== id && !toAsk.includes(w)) toAsk.push(w);
+    }
+    cases++;
+  }
+  assert.equal(cases, 48);
+});
