@@ -73,8 +73,8 @@ function checkSchedule(dag: SimDagSpec, agents: readonly SimAgent[], r: Simulati
   }
   assert.equal(r.makespanMs, Math.max(...r.schedule.map((b) => b.finishMs)));
   assert.ok(r.makespanMs >= makespanLowerBound(dag, agents).boundMs - 1e-6, 'no schedule beats the lower bound');
-  // Every assignment is measured once: as dispatch latency, or as held on purpose by placement.
-  assert.equal(r.dispatch.count + r.held.simulatedWaitMs.count, dag.jobs.length);
+  assert.equal(r.dispatch.count, dag.jobs.length);
+  assert.ok(r.held.simulatedWaitMs.count <= dag.jobs.length);
 }
 
 test('a chain takes the sum of its durations', () => {

@@ -13,8 +13,8 @@ const x86: AgentCapabilities = { systems: ['x86_64-linux'], supportedFeatures: [
 const node = (drvPath: string, inputDrvs: string[] = []): DrvNode => ({ drvPath, system: 'x86_64-linux', requiredFeatures: [], inputDrvs });
 const graphOf = (...nodes: DrvNode[]) => new Map(nodes.map((n) => [n.drvPath, n]));
 
-/** Build times on a speed-1 agent, by drv path (1 s for anything else). */
-const table = (ms: Record<string, number>): DurationEstimator => ({ estimateMs: (d) => ms[d] ?? 1_000, observe: () => undefined });
+/** Build times on a speed-1 agent, by drv path, known from history; anything else is a 1 s guess. */
+const table = (ms: Record<string, number>): DurationEstimator => ({ estimateMs: (d) => ms[d] ?? 1_000, observe: () => undefined, knows: (d) => ms[d] !== undefined });
 
 function setup(durations: Record<string, number>) {
   const clock = new ManualClock(0);
@@ -79,6 +79,17 @@ test('earliest finish: a fast agent whose lease has outlived its prediction is n
   assert.deepEqual(drvs(s, 'slow', 1).got, [], 'fast is predicted free in 10 s');
   clock.advance(11_000); // warm was predicted to take 10 s on fast: it overran, its end is unknown
   assert.deepEqual(drvs(s, 'slow', 1).got, ['long']);
+});
+
+test('a job whose build time is only a default guess is not held for a faster busy agent', () => {
+  const { s } = setup({ warm: 40_000 });
+  s.registerAgent('fast', { ...x86, speedFactor: 4 });
+  s.registerAgent('slow', x86);
+  s.submit({ roots: ['warm'] }, graphOf(node('warm')), () => false);
+  drvs(s, 'fast', 1);
+  s.stopWaiting('fast');
+  s.submit({ roots: ['unknown'] }, graphOf(node('unknown')), () => false);
+  assert.deepEqual(drvs(s, 'slow', 1).got, ['unknown']);
 });
 
 test('earliest finish: one request counts each slot of the faster agent once', () => {

@@ -23,9 +23,9 @@
  *   oldest, so latency = return − max(ready, slot freed).
  * - jobs placement held on purpose: a job some request set aside for a better-placed agent (a
  *   faster one predicted to finish it sooner, a slower idle one where it has slack, one holding
- *   its inputs) waits by the core's choice, not for the core; its wait is reported apart, in
- *   simulated ms (the build time it waited) and real ms, and the dispatch latency above covers
- *   the jobs never held.
+ *   its inputs) waits by the core's choice; such jobs are in the dispatch latency above like
+ *   any other, and are also reported apart: how many, their latency, and their wait from ready
+ *   to assigned in simulated ms (build time they waited for the better agent).
  *
  * The simulator also checks the core: an assignment to an agent it does not fit, a job assigned
  * twice, or jobs left that nothing will ever run, are errors (FarmError INTERNAL / FAILED_PRECONDITION).
@@ -68,9 +68,9 @@ export interface SimulationResult {
   readonly makespanMs: number;
   /** Every build, in the order the core assigned them. */
   readonly schedule: readonly ScheduledBuild[];
-  /** Dispatch latency in real ms of the jobs placement never held. */
+  /** Dispatch latency in real ms, every job. */
   readonly dispatch: Summary;
-  /** Jobs placement held on purpose for a better-placed agent: from ready to assigned, simulated and real ms. */
+  /** Jobs placement held on purpose for a better-placed agent: their wait from ready to assigned in simulated ms, and their dispatch latency in real ms. */
   readonly held: { readonly simulatedWaitMs: Summary; readonly realWaitMs: Summary };
   /** Dispatch latency of the jobs a complete() made ready (those submit made ready wait for submit to return). */
   readonly dispatchAfterComplete: Summary;
@@ -186,12 +186,11 @@ export function simulate(dag: SimDagSpec, agents: readonly SimAgent[], options: 
       const ready = readySince.get(a.jobId);
       const slotFreed = s.freeSince.shift() ?? -Infinity;
       const latency = t1 - Math.max(ready?.at ?? t0, slotFreed);
+      latencies.push(latency);
+      if (ready !== undefined && !ready.bySubmit) latenciesAfterComplete.push(latency);
       if (held.has(a.jobId)) {
         heldSimulated.push(clock.now() - (ready?.simAt ?? clock.now()));
-        heldReal.push(t1 - (ready?.at ?? t0));
-      } else {
-        latencies.push(latency);
-        if (ready !== undefined && !ready.bySubmit) latenciesAfterComplete.push(latency);
+        heldReal.push(latency);
       }
       s.running++;
       const now = clock.now();

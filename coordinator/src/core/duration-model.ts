@@ -122,6 +122,12 @@ export class DurationModel implements DurationEstimator {
     return this.entries.size;
   }
 
+  /** Whether estimateMs answers from history (this system's or another's), not the default. */
+  knows(drvPath: string, system: string): boolean {
+    const name = stripVersion(drvNameOf(drvPath));
+    return this.entries.has(`${name}|${system}`) || (this.byName.get(name)?.size ?? 0) > 0;
+  }
+
   estimateMs(drvPath: string, system: string): number {
     const name = stripVersion(drvNameOf(drvPath));
     const key = `${name}|${system}`;

@@ -87,6 +87,11 @@ export interface DurationEstimator {
   estimateMs(drvPath: string, system: string): number;
   /** A build of `drvPath` for `system` succeeded after `ms` of wall time. */
   observe(drvPath: string, system: string, ms: number): void;
+  /**
+   * Whether the estimate comes from history rather than a default (absent: never). Placement
+   * holds a job for a faster agent, or sends it to a slower one, only on a known estimate.
+   */
+  knows?(drvPath: string, system: string): boolean;
 }
 
 export interface SchedulerOptions {
