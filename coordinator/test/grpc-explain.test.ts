@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStorePath } from '@farm/nix';
-import type { ExplainResponse__Output, SubmitResponse__Output } from '@farm/proto';
+import type { ExplainResponse__Output } from '@farm/proto';
 import {
   buildAndReport,
   call,
@@ -23,10 +23,10 @@ import {
   uploadClosure,
   withFarm,
   type TestFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: TestFarm, roots: string[]) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'test' });
+const submit = (farm: TestFarm, roots: string[]) => submitRoots(farm, roots);
 
 const explain = (farm: TestFarm, request: { drvPath?: string; jobId?: string }) => call<object, ExplainResponse__Output>(farm.client, 'Explain', request);
 

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStorePath, sha256 } from '@farm/nix';
-import type { BuildRecord__Output, ListAgentsResponse__Output, StatusResponse__Output, SubmitResponse__Output } from '@farm/proto';
+import type { BuildRecord__Output, ListAgentsResponse__Output, StatusResponse__Output } from '@farm/proto';
 import {
   buildAndReport,
   call,
@@ -27,10 +27,10 @@ import {
   uploadClosure,
   watch,
   withFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: { client: Parameters<typeof call>[0] }, roots: string[], extra: object = {}) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'test@host', ...extra });
+const submit = (farm: { client: Parameters<typeof call>[0] }, roots: string[], extra: object = {}) => submitRoots(farm, roots, { client: 'test@host', ...extra });
 
 test('upload, submit, watch, build with a fake agent, resubmit, share', { timeout: 60_000 }, async () => {
   const drvs = await instantiate(diamondExpression('flow'), DIAMOND_ATTRS);

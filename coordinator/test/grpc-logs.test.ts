@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
-import type { LogChunk__Output, SubmitResponse__Output } from '@farm/proto';
+import type { LogChunk__Output } from '@farm/proto';
 import {
   buildAndReport,
   call,
@@ -24,10 +24,10 @@ import {
   watch,
   withFarm,
   type TestFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: TestFarm, roots: string[]) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'logs-test' });
+const submit = (farm: TestFarm, roots: string[]) => submitRoots(farm, roots, { client: 'logs-test' });
 
 const logs = (farm: TestFarm, req: { drvPath?: string; jobId?: string; follow?: boolean }) => collect<LogChunk__Output>(farm.client.Logs(req));
 const text = (chunks: LogChunk__Output[]) => chunks.map((c) => `${c.epoch}/${c.seq}:${c.data.toString()}${c.eof ? '<eof>' : ''}`);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStorePath } from '@farm/nix';
-import type { RetryResponse__Output, StatusResponse__Output, SubmissionEvent__Output, SubmitResponse__Output } from '@farm/proto';
+import type { RetryResponse__Output, StatusResponse__Output, SubmissionEvent__Output } from '@farm/proto';
 import {
   buildAndReport,
   call,
@@ -24,10 +24,10 @@ import {
   watch,
   withFarm,
   type TestFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: TestFarm, roots: string[], extra: { priority?: number; timeoutMs?: number; maxSilentMs?: number } = {}) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'test', ...extra });
+const submit = (farm: TestFarm, roots: string[], extra: { priority?: number; timeoutMs?: number; maxSilentMs?: number } = {}) => submitRoots(farm, roots, extra);
 
 const retry = (farm: TestFarm, target: string) => call<object, RetryResponse__Output>(farm.client, 'Retry', { target });
 

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '@farm/common';
-import type { BuildRecord__Output, Revoke, SubmitResponse__Output } from '@farm/proto';
+import type { BuildRecord__Output, Revoke } from '@farm/proto';
 import {
   buildAndReport,
   call,
@@ -26,10 +26,10 @@ import {
   watch,
   withFarm,
   type TestFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: TestFarm, roots: string[]) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'test' });
+const submit = (farm: TestFarm, roots: string[]) => submitRoots(farm, roots);
 
 test('a build failure fails exactly its dependents, with the failed drv and the log tail in the reasons', { timeout: 60_000 }, async () => {
   const drvs = await instantiate(diamondExpression('fail'), DIAMOND_ATTRS);

@@ -23,6 +23,7 @@ import {
   type LogChunk__Output,
   type PathInfo,
   type SubmissionEvent__Output,
+  type SubmitResponse__Output,
   type WorkReply__Output,
 } from '@farm/proto';
 import {
@@ -196,6 +197,11 @@ export function call<Req, Res>(client: CoordinatorClient, method: string, reques
 }
 
 /** Every message of a server stream, or the FarmError it ended with. */
+/** Submits the roots by drv path; `extra` adds or overrides request fields (client defaults to 'test'). */
+export function submitRoots(farm: { readonly client: CoordinatorClient }, roots: readonly string[], extra: object = {}): Promise<SubmitResponse__Output> {
+  return call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'test', ...extra });
+}
+
 export function collect<T>(stream: ClientReadableStream<T>): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const out: T[] = [];

@@ -8,10 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SubmitResponse__Output } from '@farm/proto';
 import {
   buildAndReport,
-  call,
   diamondExpression,
   DIAMOND_ATTRS,
   instantiate,
@@ -22,10 +20,10 @@ import {
   watch,
   withFarm,
   type TestFarm,
+  submitRoots,
 } from './service-fixtures.js';
 
-const submit = (farm: TestFarm, roots: string[]) =>
-  call<object, SubmitResponse__Output>(farm.client, 'Submit', { roots: roots.map((drvPath) => ({ drvPath })), client: 'restart-test' });
+const submit = (farm: TestFarm, roots: string[]) => submitRoots(farm, roots, { client: 'restart-test' });
 
 test('a restart loses no acknowledged submission, keeps failures and epochs, and everything completes', { timeout: 60_000 }, async () => {
   const drvs = await instantiate(diamondExpression('restart'), DIAMOND_ATTRS);

@@ -861,6 +861,12 @@ export class Scheduler {
     }
   }
 
+  /** Whether the job is leased under the entry's epoch still. */
+  private isLeased(entry: { readonly jobId: string; readonly epoch: number }): boolean {
+    const rec = this.jobsById.get(entry.jobId);
+    return rec !== undefined && rec.job.state === 'leased' && rec.job.epoch === entry.epoch;
+  }
+
   private isCurrent(entry: QueueEntry): boolean {
     const rec = this.jobsById.get(entry.jobId)!;
     return rec.job.state === 'ready' && rec.job.epoch === entry.epoch;
@@ -975,7 +981,7 @@ export class Scheduler {
     const slackHere = hasSlackAt(mySpeed);
     const myFinish = now + rec.ownMs / mySpeed;
     const myCapacity = freeCapacityTimesSpeed(agent);
-    let earliest: { to: AgentRecord; finish: number } | undefined;
+    let earliest: { to: AgentRecord; slotFreeAt: number; finish: number } | undefined;
     let slower: AgentRecord | undefined;
     let roomier: AgentRecord | undefined;
     for (const other of this.agentsBySpeed) {
@@ -991,7 +997,7 @@ export class Scheduler {
         if (slackHere) continue;
         const slotFreeAt = other.forecast.slotFreeAt(reserved.get(other) ?? 0, other.caps.maxJobs, now, waiting);
         const finish = slotFreeAt + rec.ownMs / speed;
-        if (finish < myFinish && (earliest === undefined || finish < earliest.finish)) earliest = { to: other, finish };
+        if (finish < myFinish && (earliest === undefined || finish < earliest.finish)) earliest = { to: other, slotFreeAt, finish };
       } else if (speed < mySpeed) {
         // No slack here means none on any slower agent either.
         if (!slackHere) {
@@ -1004,9 +1010,8 @@ export class Scheduler {
     }
     if (slower !== undefined) return slower;
     if (earliest !== undefined) {
-      const k = reserved.get(earliest.to) ?? 0;
-      reserved.set(earliest.to, k + 1);
-      rec.leftFor = { by: agent.id, agentId: earliest.to.id, at: now, slotFreeAt: earliest.to.forecast.slotFreeAt(k, earliest.to.caps.maxJobs, now, earliest.to.waitingSlots > 0), finishAt: earliest.finish, byFinishAt: myFinish };
+      reserved.set(earliest.to, (reserved.get(earliest.to) ?? 0) + 1);
+      rec.leftFor = { by: agent.id, agentId: earliest.to.id, at: now, slotFreeAt: earliest.slotFreeAt, finishAt: earliest.finish, byFinishAt: myFinish };
       return earliest.to;
     }
     return roomier;
@@ -1051,11 +1056,7 @@ export class Scheduler {
    * longest path), and among the leased ones (leasedPaths). O(queues), plus the leases found over.
    */
   private horizonMs(now: number): number {
-    for (let head = this.leasedPaths.peek(); head !== undefined; head = this.leasedPaths.peek()) {
-      const rec = this.jobsById.get(head.jobId);
-      if (rec !== undefined && rec.job.state === 'leased' && rec.job.epoch === head.epoch) break;
-      this.leasedPaths.pop();
-    }
+    for (let head = this.leasedPaths.peek(); head !== undefined && !this.isLeased(head); head = this.leasedPaths.peek()) this.leasedPaths.pop();
     let horizon = Math.max(0, (this.leasedPaths.peek()?.endsAt ?? now) - now);
     for (const [bucket, byOwner] of this.queues) {
       const fastest = this.fastestSpeedFor(bucket);
@@ -1101,7 +1102,7 @@ export class Scheduler {
     if (this.policy !== 'critical-path') return;
     // Entries of ended leases below a long one's stay until it ends: rebuild past 2 × the leases.
     if (this.leasedPaths.size > 64 + 2 * this.leaseCount) {
-      const current = this.leasedPaths.entries().filter((e) => this.jobsById.get(e.jobId)?.job.state === 'leased' && this.jobsById.get(e.jobId)?.job.epoch === e.epoch);
+      const current = this.leasedPaths.entries().filter((e) => this.isLeased(e));
       while (this.leasedPaths.size > 0) this.leasedPaths.pop();
       for (const e of current) this.leasedPaths.push(e);
     }
