@@ -162,3 +162,75 @@ test('no two agents leave a job to each other: every chain of wake-ups ends (the
   }
   assert.equal(cases, 48);
 });
+
+/** Registers fast agents f1…fn (speed 4, one slot each), each busy with a warm-up job ending i × 10 s from now. */
+function busyFastAgents(s: Scheduler, n: number): void {
+  for (let i = 1; i <= n; i++) {
+    s.registerAgent(`f${i}`, { ...x86, speedFactor: 4 });
+    s.submit({ roots: [`warm${i}`] }, graphOf(node(`warm${i}`)), () => false);
+    assert.deepEqual(drvs(s, `f${i}`, 1).got, [`warm${i}`]);
+    s.stopWaiting(`f${i}`);
+  }
+}
+
+test('earliest finish over many fast agents: one request leaves each long job to the next slot to free, in order', () => {
+  const { s } = setup({ warm1: 40_000, warm2: 80_000, warm3: 120_000, l1: 400_000, l2: 399_000, l3: 398_000 });
+  busyFastAgents(s, 3);
+  s.registerAgent('slow', { ...x86, maxJobs: 3 });
+  s.submit({ roots: ['l1', 'l2', 'l3'] }, graphOf(node('l1'), node('l2'), node('l3')), () => false);
+  const slow = drvs(s, 'slow', 3);
+  assert.deepEqual(slow.got, []);
+  assert.deepEqual(slow.r.setAside.map((id) => s.drvPathOf(id)), ['l1', 'l2', 'l3']);
+  // Each fast agent's one slot is counted on once: l1 on f1 (free in 10 s), l2 on f2, l3 on f3.
+  assert.deepEqual(['l1', 'l2', 'l3'].map((d) => /held for the faster agent (f\d)/.exec(s.explain(s.jobIdOf(d)!)!.summary)?.[1]), ['f1', 'f2', 'f3']);
+});
+
+test('earliest finish looks past a draining fast agent and past one the job failed on', () => {
+  const { s, clock } = setup({ warm1: 40_000, warm2: 80_000, warm3: 120_000, long: 400_000, warm1b: 8_000 });
+  busyFastAgents(s, 3);
+  s.registerAgent('slow', x86);
+  s.setDraining('f1', true);
+  s.submit({ roots: ['long'] }, graphOf(node('long')), () => false);
+  assert.deepEqual(drvs(s, 'slow', 1).got, []);
+  assert.match(s.explain(s.jobIdOf('long')!)!.summary, /held for the faster agent f2/, 'f1 frees first but is draining');
+  s.stopWaiting('slow');
+  s.setDraining('f1', false);
+  // long fails on f1 (an infrastructure failure): after its backoff, f1 is never chosen for it again.
+  clock.advance(10_000);
+  const warm1 = s.leaseHolder(s.jobIdOf('warm1')!)!;
+  s.complete(s.jobIdOf('warm1')!, 'f1', warm1.epoch, { kind: 'built' });
+  const [lease] = s.requestWork('f1', 1).assignments;
+  assert.equal(lease?.drvPath, 'long');
+  s.complete(lease!.jobId, 'f1', lease!.epoch, { kind: 'infrastructure-failure', message: 'disk full' });
+  s.registerAgent('f1', { ...x86, speedFactor: 4 }); // re-registered, and busy again
+  s.submit({ roots: ['warm1b'] }, graphOf(node('warm1b')), () => false);
+  assert.deepEqual(drvs(s, 'f1', 1).got, ['warm1b'], 'long is backing off; f1 takes other work');
+  s.stopWaiting('f1');
+  clock.advance(s.nextDueAt()! - clock.now());
+  assert.deepEqual(drvs(s, 'slow', 1).got, []);
+  assert.match(s.explain(s.jobIdOf('long')!)!.summary, /held for the faster agent f2/, 'f1 frees first again, but long failed there');
+});
+
+test('locality first, then timing among the agents holding as many input bytes: a faster agent holding none is passed over', () => {
+  const { s } = setup({ dep: 1_000, o: 1_000, top: 400_000 });
+  s.registerAgent('a', x86);
+  s.registerAgent('b', { ...x86, speedFactor: 4 });
+  s.registerAgent('c', { ...x86, speedFactor: 8 });
+  // a builds dep; b builds o from it: both stores hold dep's 1,000 bytes, c's holds nothing.
+  s.submit({ roots: ['o'] }, graphOf(node('dep'), node('o', ['dep'])), () => false);
+  const [dep] = s.requestWork('a', 1).assignments;
+  s.stopWaiting('a');
+  s.complete(dep!.jobId, 'a', dep!.epoch, { kind: 'built', outputBytes: 1_000 });
+  const [o] = s.requestWork('b', 1).assignments;
+  s.stopWaiting('b');
+  s.complete(o!.jobId, 'b', o!.epoch, { kind: 'built', outputBytes: 10 });
+  // b and c wait for work; then top (from dep, no slack anywhere) becomes ready and a asks.
+  assert.deepEqual(drvs(s, 'b', 1).got, []);
+  assert.deepEqual(drvs(s, 'c', 1).got, []);
+  s.submit({ roots: ['top'] }, graphOf(node('dep'), node('top', ['dep'])), () => false);
+  const a = drvs(s, 'a', 1);
+  assert.deepEqual(a.got, []);
+  assert.equal(a.r.leftForOthers, 1);
+  assert.match(s.explain(s.jobIdOf('top')!)!.summary, /held for the faster agent b/, 'c would finish it sooner but holds none of its inputs');
+  assert.deepEqual(drvs(s, 'b', 1).got, ['top']);
+});

@@ -17,9 +17,10 @@
  * - a build failure fails exactly the transitive dependents (`dependency-failed`), nothing else.
  * Order (queue-order.ts): critical path, then priority, then age — under fair share: a live
  * submission running fewer jobs than its share of the agents' slots is served first.
- * Placement (leaveTo): locality, then slack on a slower idle agent, then earliest predicted finish
- * on a faster agent (SlotForecast), then free room among equals.
- * Costs: submit O(closure); requestWork O(queues + (k + jobs set aside) × (log n + agents));
+ * Placement (placement.ts): locality, then slack on a slower idle agent, then earliest predicted
+ * finish on a faster agent (SlotForecast), then free room among equals.
+ * Costs: submit O(closure); requestWork O(queues + (k + jobs set aside) × (log n + speed classes
+ * + inputs × holders)), plus O(agents) once per request that looks at faster busy agents;
  * complete O(dependents).
  */
 import type { Clock, IdGenerator } from '@farm/common';
@@ -30,6 +31,7 @@ import { afterInfrastructureFailure, DEFAULT_RETRY_POLICY, type RetryPolicy } fr
 import { agentFits, bucketKey, capacityProblem, type AgentCapabilities, type RoutingNeeds } from './routing.js';
 import { BinaryHeap } from './binary-heap.js';
 import { SlotForecast } from './slot-forecast.js';
+import { AgentPlacement, newRequestContext, speedOf, type AgentRecord, type LeftFor, type RequestContext } from './placement.js';
 import type {
   QueuePolicy,
   AgentView,
@@ -104,16 +106,6 @@ interface Placement {
   readonly failedAgents: readonly string[];
 }
 
-/** A ready job left by `by` for a faster agent predicted to finish it sooner. */
-interface LeftFor {
-  readonly by: string;
-  readonly agentId: string;
-  readonly at: number;
-  readonly slotFreeAt: number;
-  readonly finishAt: number;
-  readonly byFinishAt: number;
-}
-
 interface SubmissionRecord {
   readonly id: string;
   readonly jobs: Set<string>;
@@ -128,29 +120,7 @@ interface SubmissionRecord {
   done: boolean;
 }
 
-interface AgentRecord {
-  readonly id: string;
-  readonly caps: AgentCapabilities;
-  readonly running: Set<string>;
-  /** When its slots free, from its leases' predicted ends. */
-  readonly forecast: SlotForecast;
-  readonly fits: Map<string, boolean>;
-  draining: boolean;
-  /** Free slots of the agent's outstanding work request (0 = it is not waiting for work). */
-  waitingSlots: number;
-}
-
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = { leaseMs: 12_000, maxAttempts: DEFAULT_RETRY_POLICY.maxAttempts };
-
-/**
- * A job has slack on a slower agent only if its remaining critical path, with this build there,
- * stays within this share of the horizon. The path assumes the rest of the chain runs at the
- * fastest speed as soon as it is ready, which is optimistic, and a critical job on a slow agent
- * costs more than a fast slot kept free a while: so the margin is wide. On the makespan benchmark
- * (two seeds, 24 runs) 0.6 kept every DAG but one within 1.05× of the bound; 0.8–0.95 let
- * the mixed-systems DAG reach 1.07–1.14×.
- */
-const SLACK_MARGIN = 0.6;
 
 /** Used when no estimator is injected: every job is predicted to take the same time. */
 const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: () => undefined };
@@ -158,37 +128,13 @@ const FLAT_ESTIMATE: DurationEstimator = { estimateMs: () => 60_000, observe: ()
 /** The key of the single queue per bucket when there is no fair share ('hydra'). */
 const ALL = '';
 
-/** An agent's speed factor as the scheduler uses it (learning, placement): at least 1. */
-function speedOf(agent: { readonly caps: AgentCapabilities }): number {
-  return Math.max(1, agent.caps.speedFactor);
-}
-
-/** The share of an agent's slots its work request leaves free, times its speed factor. */
-function freeCapacityTimesSpeed(agent: { readonly waitingSlots: number; readonly caps: AgentCapabilities }): number {
-  return (Math.min(agent.waitingSlots, agent.caps.maxJobs) / Math.max(1, agent.caps.maxJobs)) * speedOf(agent);
-}
+const NO_HELD_INPUTS: ReadonlyMap<string, number> = new Map();
 
 /** A job set aside by one work request, and whether the agent it was left to is waiting (and must be woken). */
 interface Deferred {
   readonly queue: ReadyQueue;
   readonly entry: QueueEntry;
   readonly toWaiting: boolean;
-}
-
-/** What one work request's placement decisions share. */
-interface RequestContext {
-  readonly now: number;
-  /**
-   * Slots of other agents this request has already counted on for the jobs it left them
-   * (agent → how many of its earliest slots), so it does not leave them more than they can take.
-   */
-  readonly reserved: Map<AgentRecord, number>;
-  /**
-   * The longest predicted remaining critical path among ready jobs, at the fastest fitting
-   * speed, ms ('critical-path' policy; -Infinity otherwise): a job whose path stays within it
-   * on a slower agent has slack there.
-   */
-  readonly horizonMs: number;
 }
 
 /**
@@ -211,8 +157,8 @@ export class Scheduler {
   private readonly jobsById = new Map<string, JobRecord>();
   private readonly submissions = new Map<string, SubmissionRecord>();
   private readonly agents = new Map<string, AgentRecord>();
-  /** The agents, fastest first (placement looks for faster agents only). */
-  private agentsBySpeed: AgentRecord[] = [];
+  /** Which fitting agent should build a job (placement.ts); it keeps the agents' waiting state. */
+  private readonly placement = new AgentPlacement(this.agents, (a, bucket) => this.fits(a, bucket));
   /** bucket → submission id (or ALL) → ready entries. */
   private readonly queues = new Map<string, Map<string, ReadyQueue>>();
   /** Jobs waiting out a retry backoff, earliest due first. */
@@ -230,15 +176,13 @@ export class Scheduler {
   private readonly better: (a: QueueEntry, b: QueueEntry) => boolean;
   private readonly fairShare: boolean;
   private readonly policy: QueuePolicy;
-  /** bucket → the fastest speed factor among the agents that fit it (cleared when agents change). */
-  private readonly fastestFor = new Map<string, number>();
+  /** Leases held now, over all agents. */
+  private leaseCount = 0;
   /**
    * Leased jobs by when their remaining critical path is predicted to end (the lease's predicted
    * end + the rest of the path at the fastest fitting speed), latest first; entries of leases that
    * are over are dropped lazily. Its head is the running part of the horizon.
    */
-  /** Leases held now, over all agents. */
-  private leaseCount = 0;
   private readonly leasedPaths = new BinaryHeap<{ readonly endsAt: number; readonly jobId: string; readonly epoch: number }>((a, b) => a.endsAt > b.endsAt);
 
   constructor(
@@ -356,7 +300,7 @@ export class Scheduler {
     if (before !== undefined && !before.draining) this.totalSlots -= before.caps.maxJobs;
     this.agents.set(agentId, { id: agentId, caps, running: before?.running ?? new Set(), forecast: before?.forecast ?? new SlotForecast(), fits: new Map(), draining: false, waitingSlots: 0 });
     this.totalSlots += caps.maxJobs;
-    this.sortAgentsBySpeed();
+    this.placement.agentsChanged();
     return this.refreshCapacity();
   }
 
@@ -372,7 +316,7 @@ export class Scheduler {
     }
     if (!agent.draining) this.totalSlots -= agent.caps.maxJobs;
     this.agents.delete(agentId);
-    this.sortAgentsBySpeed();
+    this.placement.agentsChanged();
     return [...events, ...this.refreshCapacity()];
   }
 
@@ -401,9 +345,9 @@ export class Scheduler {
     // outputs are still uploading does not take one, so an agent may hold up to maxJobs such
     // finishing leases on top of maxJobs building ones (pipelining), and never more.
     const slots = Math.max(0, Math.min(freeSlots, 2 * agent.caps.maxJobs - agent.running.size));
-    agent.waitingSlots = slots;
+    this.placement.setWaiting(agent, slots);
     const deferred: Deferred[] = [];
-    const context: RequestContext = { now, reserved: new Map(), horizonMs: this.policy === 'critical-path' ? this.horizonMs(now) : -Infinity };
+    const context = newRequestContext(now, this.policy === 'critical-path' ? this.horizonMs(now) : -Infinity);
     while (assignments.length < slots) {
       const pick = this.bestFor(agent, deferred, context);
       if (pick === undefined) break;
@@ -425,7 +369,7 @@ export class Scheduler {
       };
       rec.lastAgent = agentId;
       this.charge(rec);
-      agent.waitingSlots--;
+      this.placement.setWaiting(agent, agent.waitingSlots - 1);
       assignments.push({ jobId: rec.id, drvPath: rec.node.drvPath, epoch: rec.job.epoch, deadline: rec.job.lease!.deadline });
       events.push(this.event(rec, 'running', now, agentId));
     }
@@ -439,7 +383,7 @@ export class Scheduler {
   /** The agent's work request is over (answered, timed out, or gone). */
   stopWaiting(agentId: string): void {
     const agent = this.agents.get(agentId);
-    if (agent !== undefined) agent.waitingSlots = 0;
+    if (agent !== undefined) this.placement.setWaiting(agent, 0);
   }
 
   /** When the next job in retry backoff becomes due (the caller wakes waiting agents then). */
@@ -922,7 +866,7 @@ export class Scheduler {
       let toWaiting: boolean;
       if (rec.failedAgents?.has(agent.id) === true && this.someOtherAgentCouldTake(rec, agent.id)) toWaiting = true;
       else {
-        const to = this.leaveTo(rec, agent, context);
+        const to = this.placement.leaveTo(rec, agent, context, this.heldInputBytes(rec));
         if (to === undefined) return head;
         toWaiting = to.waitingSlots > 0;
       }
@@ -942,112 +886,18 @@ export class Scheduler {
     return bytes;
   }
 
-  /** Whether some agent's store holds some of the job's input bytes (else locality cannot choose). */
-  private hasHeldInputs(rec: JobRecord): boolean {
+  /** Agent id → bytes of the job's inputs its store holds, for the agents holding any. O(inputs × holders). */
+  private heldInputBytes(rec: JobRecord): ReadonlyMap<string, number> {
+    let held: Map<string, number> | undefined;
     for (const i of rec.node.inputDrvs) {
       const input = this.jobsByDrv.get(i);
-      if (input !== undefined && input.outputBytes > 0 && input.holders !== undefined && input.holders.size > 0) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Another agent that should get the job rather than `agent`, which asks for work now; it fits
-   * and has not failed the job. In order:
-   * 1. locality: a waiting agent that holds more of the job's input bytes (an agent holding fewer
-   *    is never preferred, however fast);
-   * 2. slack: when the job has slack on a slower waiting agent (its remaining critical path with
-   *    this build there still ends within the horizon, see RequestContext), that agent — the
-   *    slowest such — keeping this faster slot for jobs that do not;
-   * 3. earliest finish: when the job has no slack here, an agent predicted to finish it sooner
-   *    than `agent` would, starting it now — a faster waiting agent, or a faster busy one whose
-   *    next slot (SlotForecast, after the slots this request already counted on) frees soon
-   *    enough; the earliest such finish wins, and its slot is reserved;
-   * 4. a waiting agent of the same speed with a larger free share of its slots (free capacity ×
-   *    speed: finishing at the same time, it keeps more room).
-   * Two agents never leave a job to each other: rule 1 is strict; rule 2 goes only to slower
-   * agents on which the job has slack, rule 3 only to faster ones from an agent where it has
-   * none (and slack only grows with speed); rule 4 is strict among equals.
-   * O(agents); O(agents × inputs) when some agent holds input bytes.
-   */
-  private leaveTo(rec: JobRecord, agent: AgentRecord, context: RequestContext): AgentRecord | undefined {
-    if (!rec.ownKnown) return this.leaveToUntimed(rec, agent);
-    const { now, reserved } = context;
-    const locality = this.hasHeldInputs(rec);
-    const mineBytes = locality ? this.inputBytesOn(rec, agent.id) : 0;
-    const mySpeed = speedOf(agent);
-    const fastest = this.fastestSpeedFor(rec.bucket);
-    const hasSlackAt = (speed: number) => rec.ownMs / speed + (rec.cpMs - rec.ownMs) / fastest <= context.horizonMs * SLACK_MARGIN;
-    const slackHere = hasSlackAt(mySpeed);
-    const myFinish = now + rec.ownMs / mySpeed;
-    const myCapacity = freeCapacityTimesSpeed(agent);
-    let earliest: { to: AgentRecord; slotFreeAt: number; finish: number } | undefined;
-    let slower: AgentRecord | undefined;
-    let roomier: AgentRecord | undefined;
-    for (const other of this.agentsBySpeed) {
-      if (other === agent || other.draining || rec.failedAgents?.has(other.id) === true || !this.fits(other, rec.bucket)) continue;
-      const speed = speedOf(other);
-      const waiting = other.waitingSlots > 0;
-      if (locality) {
-        const bytes = waiting ? this.inputBytesOn(rec, other.id) : 0;
-        if (bytes > mineBytes) return other;
-        if (bytes < mineBytes) continue;
+      if (input === undefined || input.outputBytes <= 0 || input.holders === undefined) continue;
+      for (const agentId of input.holders) {
+        held ??= new Map();
+        held.set(agentId, (held.get(agentId) ?? 0) + input.outputBytes);
       }
-      if (speed > mySpeed) {
-        if (slackHere) continue;
-        const slotFreeAt = other.forecast.slotFreeAt(reserved.get(other) ?? 0, other.caps.maxJobs, now, waiting);
-        const finish = slotFreeAt + rec.ownMs / speed;
-        if (finish < myFinish && (earliest === undefined || finish < earliest.finish)) earliest = { to: other, slotFreeAt, finish };
-      } else if (speed < mySpeed) {
-        // No slack here means none on any slower agent either.
-        if (!slackHere) {
-          if (locality) continue;
-          break;
-        }
-        // Fastest first: the last one found is the slowest.
-        if (waiting && hasSlackAt(speed)) slower = other;
-      } else if (waiting && roomier === undefined && freeCapacityTimesSpeed(other) > myCapacity) roomier = other;
     }
-    if (slower !== undefined) return slower;
-    if (earliest !== undefined) {
-      reserved.set(earliest.to, (reserved.get(earliest.to) ?? 0) + 1);
-      rec.leftFor = { by: agent.id, agentId: earliest.to.id, at: now, slotFreeAt: earliest.slotFreeAt, finishAt: earliest.finish, byFinishAt: myFinish };
-      return earliest.to;
-    }
-    return roomier;
-  }
-
-  /**
-   * leaveTo for a job whose build time is a default guess: no waiting for faster agents and no
-   * slack, which would rest on the guess; a waiting agent goes first if it holds more input
-   * bytes, or as many and has a larger free share of its slots × speed factor (strict both ways).
-   */
-  private leaveToUntimed(rec: JobRecord, agent: AgentRecord): AgentRecord | undefined {
-    const locality = this.hasHeldInputs(rec);
-    const mineBytes = locality ? this.inputBytesOn(rec, agent.id) : 0;
-    const mineCapacity = freeCapacityTimesSpeed(agent);
-    for (const other of this.agents.values()) {
-      if (other === agent || other.waitingSlots <= 0 || other.draining || rec.failedAgents?.has(other.id) === true || !this.fits(other, rec.bucket)) continue;
-      const bytes = locality ? this.inputBytesOn(rec, other.id) : 0;
-      if (bytes > mineBytes || (bytes === mineBytes && freeCapacityTimesSpeed(other) > mineCapacity)) return other;
-    }
-    return undefined;
-  }
-
-  /** The fastest speed factor among the agents that fit the bucket (1 when none does). */
-  private fastestSpeedFor(bucket: string): number {
-    let fastest = this.fastestFor.get(bucket);
-    if (fastest === undefined) {
-      fastest = 1;
-      for (const a of this.agentsBySpeed) {
-        if (this.fits(a, bucket)) {
-          fastest = speedOf(a);
-          break;
-        }
-      }
-      this.fastestFor.set(bucket, fastest);
-    }
-    return fastest;
+    return held ?? NO_HELD_INPUTS;
   }
 
   /**
@@ -1059,7 +909,7 @@ export class Scheduler {
     for (let head = this.leasedPaths.peek(); head !== undefined && !this.isLeased(head); head = this.leasedPaths.peek()) this.leasedPaths.pop();
     let horizon = Math.max(0, (this.leasedPaths.peek()?.endsAt ?? now) - now);
     for (const [bucket, byOwner] of this.queues) {
-      const fastest = this.fastestSpeedFor(bucket);
+      const fastest = this.placement.fastestSpeedFor(bucket);
       for (const queue of byOwner.values()) {
         let head = queue.peek();
         while (head !== undefined && !this.isCurrent(head)) {
@@ -1106,7 +956,7 @@ export class Scheduler {
       while (this.leasedPaths.size > 0) this.leasedPaths.pop();
       for (const e of current) this.leasedPaths.push(e);
     }
-    this.leasedPaths.push({ endsAt: rec.predictedEnd + (rec.cpMs - rec.ownMs) / this.fastestSpeedFor(rec.bucket), jobId: rec.id, epoch: rec.job.epoch });
+    this.leasedPaths.push({ endsAt: rec.predictedEnd + (rec.cpMs - rec.ownMs) / this.placement.fastestSpeedFor(rec.bucket), jobId: rec.id, epoch: rec.job.epoch });
   }
 
   /** The job's lease on `agent` is over (built, failed, expired, revoked). */
@@ -1120,11 +970,6 @@ export class Scheduler {
   private inSeconds(at: number, now: number): string {
     const s = Math.round((at - now) / 1000);
     return s >= 0 ? `in ${s} s` : `${-s} s ago`;
-  }
-
-  private sortAgentsBySpeed(): void {
-    this.agentsBySpeed = [...this.agents.values()].sort((a, b) => speedOf(b) - speedOf(a));
-    this.fastestFor.clear();
   }
 
   private charge(rec: JobRecord): void {
