@@ -3,14 +3,18 @@
  * systems, supported features, mandatory features. Detection is pure over an injected probe
  * so it is testable; the agent's main passes a probe that looks at the real host.
  */
+import { chooseEmulators, type BinfmtEntry, type EmulationSetting, type Emulator } from './emulation.js';
+
 export interface HostProbe {
   /** Node's process.arch and process.platform. */
   readonly arch: string;
   readonly platform: string;
-  /** True when an executable of that name is on PATH. */
-  hasProgram(name: string): boolean;
+  /** The full path of an executable of that name on PATH, if there is one. */
+  findProgram(name: string): string | undefined;
   /** True when /dev/kvm is usable (Nix then offers the `kvm` feature). */
   readonly hasKvm?: boolean;
+  /** Enabled binfmt_misc entries (emulation.ts). */
+  readonly binfmt?: readonly BinfmtEntry[];
 }
 
 /**
@@ -20,10 +24,24 @@ export interface HostProbe {
  */
 export const NIX_DEFAULT_FEATURES: readonly string[] = ['nixos-test', 'benchmark', 'big-parallel'];
 
+/**
+ * Toolchain features: offered when the host has the compiler, whose files the examples' builders
+ * reach through the sandbox paths (/usr). `cross-aarch64` only where aarch64 is not native.
+ */
+const TOOLCHAIN_FEATURES: readonly { readonly feature: string; readonly program: string; readonly notOn?: string }[] = [
+  { feature: 'musl', program: 'musl-gcc' },
+  { feature: 'cross-aarch64', program: 'aarch64-linux-gnu-gcc', notOn: 'aarch64-linux' },
+];
+
 export interface Capabilities {
   readonly systems: readonly string[];
   readonly supportedFeatures: readonly string[];
   readonly mandatoryFeatures: readonly string[];
+}
+
+/** Capabilities as detected, with how each emulated system is run. */
+export interface DetectedCapabilities extends Capabilities {
+  readonly emulators: readonly Emulator[];
 }
 
 const NIX_ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', riscv64: 'riscv64' };
@@ -36,14 +54,15 @@ export function nativeSystem(arch: string, platform: string): string {
   return `${cpu}-${os}`;
 }
 
-/** Detects the native system, qemu-emulated aarch64, and toolchain features. */
-export function detectCapabilities(probe: HostProbe): Capabilities {
+/**
+ * The native system, then the systems emulation gives (`emulation`: see chooseEmulators), and
+ * Nix's default features plus `kvm` and the toolchain features the host provides.
+ */
+export function detectCapabilities(probe: HostProbe, emulation: EmulationSetting = 'auto'): DetectedCapabilities {
   const native = nativeSystem(probe.arch, probe.platform);
-  const systems = [native];
-  if (native === 'x86_64-linux' && probe.hasProgram('qemu-aarch64-static')) systems.push('aarch64-linux');
+  const emulators = probe.platform === 'linux' ? chooseEmulators(emulation, { nativeSystem: native, binfmt: probe.binfmt ?? [], findProgram: (n) => probe.findProgram(n) }) : [];
   const features: string[] = [...NIX_DEFAULT_FEATURES];
   if (probe.hasKvm === true) features.push('kvm');
-  if (probe.hasProgram('musl-gcc')) features.push('musl');
-  if (native !== 'aarch64-linux' && probe.hasProgram('aarch64-linux-gnu-gcc')) features.push('cross-aarch64');
-  return { systems, supportedFeatures: features, mandatoryFeatures: [] };
+  for (const t of TOOLCHAIN_FEATURES) if (t.notOn !== native && probe.findProgram(t.program) !== undefined) features.push(t.feature);
+  return { systems: [native, ...emulators.map((e) => e.system)], supportedFeatures: features, mandatoryFeatures: [], emulators };
 }

@@ -6,3 +6,4 @@ export * from './session/index.js';
 export * from './store/index.js';
 export * from './logs/index.js';
 export * from './transfer/index.js';
+export * from './emulation.js';

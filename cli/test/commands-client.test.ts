@@ -58,6 +58,14 @@ before(async () => {
           lastHeartbeatMs: now - 2_000,
         },
         { agentId: 'arm-1', host: 'pi', capabilities: { systems: ['aarch64-linux'], supportedFeatures: [], mandatoryFeatures: [], maxJobs: 1, speedFactor: 1 }, running: 0, draining: true, lastHeartbeatMs: now },
+        {
+          agentId: 'emu-1',
+          host: 'host-a',
+          capabilities: { systems: ['aarch64-linux'], supportedFeatures: [], mandatoryFeatures: [], maxJobs: 2, speedFactor: 1, emulated: { 'aarch64-linux': 'qemu (/usr/bin/qemu-aarch64-static)' } },
+          running: 0,
+          draining: false,
+          lastHeartbeatMs: now,
+        },
       ],
     },
     cancel: (id) => (id === 'sub-7' ? { cancelled: [OTHER], leftRunning: { [DRV]: 'needed by live submission sub-8' } } : new FarmError('NOT_FOUND', `no submission ${id}`)),
@@ -126,9 +134,11 @@ test('farm agents: table with systems, features (mandatory marked), jobs, speed,
   assert.match(lines[0]!, /^AGENT +HOST +SYSTEMS +FEATURES +JOBS +SPEED +HEARTBEAT$/);
   assert.match(lines[1]!, /^arm-1 \(draining\) +pi +aarch64-linux +- +0\/1 +1 +\d+s ago$/);
   assert.match(lines[2]!, /^builder-1 +host-a +x86_64-linux,i686-linux +big-parallel,kvm\* +1\/4 +2 +\d+s ago$/);
+  assert.match(lines[3]!, /^emu-1 +host-a +aarch64-linux \(qemu\) +- +0\/2 +1 +\d+s ago$/);
   assert.match(r.stdout, /\* mandatory/);
+  assert.match(r.stdout, /emulated systems .*\n {2}emu-1: aarch64-linux through qemu \(\/usr\/bin\/qemu-aarch64-static\)/);
   const json = JSON.parse((await farm('agents', '--json')).stdout) as { agents: { agentId: string; capabilities: { mandatoryFeatures: string[] }; lastHeartbeatMs: number }[] };
-  assert.deepEqual(json.agents.map((a) => a.agentId), ['builder-1', 'arm-1']);
+  assert.deepEqual(json.agents.map((a) => a.agentId), ['builder-1', 'arm-1', 'emu-1']);
   assert.deepEqual(json.agents[0]?.capabilities.mandatoryFeatures, ['kvm']);
   assert.equal(json.agents[0]?.lastHeartbeatMs, now - 2_000);
 });

@@ -118,13 +118,15 @@ test('malformed uploads and submissions are refused with the right code and chan
 test('the agent API refuses malformed messages with FarmErrors instead of crashing', { timeout: 30_000 }, async () => {
   await withFarm(async (farm) => {
     const s = farm.service;
-    const caps = { systems: ['x86_64-linux'], supportedFeatures: [], mandatoryFeatures: [], maxJobs: 1, speedFactor: 1 };
+    const caps = { systems: ['x86_64-linux'], supportedFeatures: [], mandatoryFeatures: [], maxJobs: 1, speedFactor: 1, emulated: {} };
     const hello = { name: 'ok', host: 'h', version: 'v', running: [], capabilities: caps };
     await rejectsWith(s.register({ ...hello, name: 'bad name!' }), 'INVALID_ARGUMENT', /name 'bad name!' must match/);
     await rejectsWith(s.register({ ...hello, capabilities: null }), 'INVALID_ARGUMENT', /capabilities are missing/);
     await rejectsWith(s.register({ ...hello, capabilities: { ...caps, systems: [] } }), 'INVALID_ARGUMENT', /at least one system/);
     await rejectsWith(s.register({ ...hello, capabilities: { ...caps, maxJobs: 0 } }), 'INVALID_ARGUMENT', /maxJobs must be at least 1/);
     await rejectsWith(s.register({ ...hello, capabilities: { ...caps, speedFactor: Number.NaN } }), 'INVALID_ARGUMENT', /speedFactor/);
+    await rejectsWith(s.register({ ...hello, capabilities: { ...caps, emulated: { 'aarch64-linux': 'qemu (/usr/bin/qemu-aarch64-static)' } } }), 'INVALID_ARGUMENT', /emulated names 'aarch64-linux', which is not among capabilities\.systems/);
+    await rejectsWith(s.register({ ...hello, capabilities: { ...caps, emulated: { 'x86_64-linux': 'x'.repeat(600) } } }), 'INVALID_ARGUMENT', /emulated\['x86_64-linux'\] is 600 characters long/);
     await rejectsWith(s.register({ ...hello, running: [{ jobId: 'x', epoch: '1' }] }), 'INVALID_ARGUMENT', /running\[0\]\.jobId/);
     await rejectsWith(s.heartbeat({ agentId: 'ghost', leases: [], freeSlots: 1, draining: false }), 'NOT_FOUND', /register again/);
     await rejectsWith(s.requestWork({ agentId: 'ghost', freeSlots: 1, waitMs: '0' }, new AbortController().signal), 'NOT_FOUND', /register again/);

@@ -119,7 +119,7 @@ const hello = (name: string) => ({
   name,
   host: 'builder-1',
   version: '0.1.0',
-  capabilities: { systems: ['x86_64-linux'], supportedFeatures: ['big-parallel'], mandatoryFeatures: [], maxJobs: 4, speedFactor: 1.5 },
+  capabilities: { systems: ['x86_64-linux', 'aarch64-linux'], supportedFeatures: ['big-parallel'], mandatoryFeatures: [], maxJobs: 4, speedFactor: 1.5, emulated: { 'aarch64-linux': 'qemu (/usr/bin/qemu-aarch64-static)' } },
   running: [{ jobId: 'a'.repeat(32), epoch: '2' }],
 });
 
@@ -140,7 +140,7 @@ test('register and heartbeat round trip with protobuf bodies', async () => {
       name: 'agent-1',
       host: 'builder-1',
       version: '0.1.0',
-      capabilities: { systems: ['x86_64-linux'], supportedFeatures: ['big-parallel'], mandatoryFeatures: [], maxJobs: 4, speedFactor: 1.5 },
+      capabilities: { systems: ['x86_64-linux', 'aarch64-linux'], supportedFeatures: ['big-parallel'], mandatoryFeatures: [], maxJobs: 4, speedFactor: 1.5, emulated: { 'aarch64-linux': 'qemu (/usr/bin/qemu-aarch64-static)' } },
       running: [{ jobId: 'a'.repeat(32), epoch: '2' }],
     });
 

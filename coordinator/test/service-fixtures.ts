@@ -357,6 +357,7 @@ export async function registerAgent(service: FarmService, name: string, options:
       systems: options.systems ?? [HOST_SYSTEM],
       supportedFeatures: options.supportedFeatures ?? [],
       mandatoryFeatures: [],
+      emulated: {},
       maxJobs: options.maxJobs ?? 4,
       speedFactor: 1,
     },

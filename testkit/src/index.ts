@@ -3,3 +3,4 @@ export * from './ports.js';
 export * from './nats-server.js';
 export * from './farm-process.js';
 export * from './vectors.js';
+export * from './binfmt.js';

@@ -22,6 +22,7 @@ import { bwrapArguments } from '../sandbox/bwrap.js';
 import { etcGroup, etcHosts, etcPasswd } from '../sandbox/etc-files.js';
 import { runSandboxed, type SandboxExit } from '../sandbox/run-sandboxed.js';
 import { preferSymlinks, resolveSandboxPaths, type SandboxBind } from '../sandbox/sandbox-paths.js';
+import { emulatedCommand } from './emulated-builder.js';
 import { LogTail } from './log-tail.js';
 import { exitMessage, killMessage, sandboxErrorMessage } from './messages.js';
 import { collectOutputs, moveOutputsIntoStore } from './outputs.js';
@@ -52,16 +53,21 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
     });
     for (const [name, contents] of files) writeFileSync(join(dirs.build, name), contents);
 
+    const inputs = request.inputClosure.map((p) => ({ source: join(request.storeRoot, basename(p)), target: p }));
+    const run =
+      request.emulator === undefined
+        ? { builder: request.drv.builder, args: request.drv.args, binds: [] }
+        : emulatedCommand(request.emulator, request.drv.builder, request.drv.args, (p) => hostPathIn([...inputs, ...sandboxPaths], p));
     const { options, command } = bwrapArguments({
       scratchStore: dirs.store,
       buildDir: dirs.build,
       etcDir,
-      inputs: request.inputClosure.map((p) => ({ source: join(request.storeRoot, basename(p)), target: p })),
-      sandboxPaths,
+      inputs,
+      sandboxPaths: [...sandboxPaths, ...run.binds],
       network: fixedOutput,
       env,
-      builder: request.drv.builder,
-      args: request.drv.args,
+      builder: run.builder,
+      args: run.args,
     });
     const exit = await runSandboxed({
       bwrap,
@@ -198,6 +204,15 @@ function sandboxBinds(entries: readonly string[]): SandboxBind[] {
     resolvedSandboxPaths.set(key, binds);
   }
   return binds;
+}
+
+/** The host path behind what the sandbox shows at `path`, through the bind with the longest matching target. */
+function hostPathIn(binds: readonly SandboxBind[], path: string): string | undefined {
+  let best: SandboxBind | undefined;
+  for (const b of binds) {
+    if ((path === b.target || path.startsWith(`${b.target}/`)) && (best === undefined || b.target.length > best.target.length)) best = b;
+  }
+  return best === undefined ? undefined : best.source + path.slice(best.target.length);
 }
 
 /** bwrap's path, looked up on PATH once per process rather than once per build. */

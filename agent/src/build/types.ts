@@ -1,6 +1,7 @@
 /** The builder's request and result: one derivation, everything it needs already local. */
 import type { Clock } from '@farm/common';
 import type { BasicDerivation, Hash } from '@farm/nix';
+import type { Emulator } from '../emulation.js';
 
 export interface BuildRequest {
   readonly drvPath: string;
@@ -24,6 +25,8 @@ export interface BuildRequest {
   readonly impureEnv?: Readonly<Record<string, string | undefined>> | undefined;
   /** The bwrap executable; default: found on PATH. */
   readonly bwrapPath?: string | undefined;
+  /** Set when the derivation's system is emulated on this host: how its builder runs (emulation.ts). */
+  readonly emulator?: Emulator | undefined;
 }
 
 export interface BuildHooks {

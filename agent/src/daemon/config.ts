@@ -6,8 +6,9 @@
  */
 import { hostname, availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { compileConfig } from '@farm/common';
-import { detectCapabilities } from '../capabilities.js';
+import { compileConfig, FarmError } from '@farm/common';
+import { detectCapabilities, type DetectedCapabilities } from '../capabilities.js';
+import type { EmulationSetting, Emulator } from '../emulation.js';
 import { hostProbe } from './host-probe.js';
 
 /** Agent names become NATS subject tokens and agent ids (contract: /^[A-Za-z0-9_-]{1,64}$/). */
@@ -26,8 +27,16 @@ export interface AgentConfig {
   /** NIX_BUILD_CORES per build; 0 = all. */
   readonly cores: number;
   readonly speedFactor: number;
-  /** Default: detected (native system, qemu-emulated aarch64). */
+  /** Default: detected (the native system, and the emulated ones `emulation` gives). */
   readonly systems?: readonly string[];
+  /**
+   * How builders of emulated systems run (emulation.ts): 'auto' (default) uses a binfmt_misc
+   * entry if the kernel has one, else qemu-<cpu>-static explicitly; 'binfmt' / 'qemu' insist on
+   * one way; 'off' emulates nothing (a native-only agent beside an emulated one).
+   */
+  readonly emulation: EmulationSetting;
+  /** What `emulation` found on this host, for the systems it can emulate. */
+  readonly emulators: readonly Emulator[];
   /** Default: detected toolchain features. */
   readonly supportedFeatures?: readonly string[];
   readonly mandatoryFeatures?: readonly string[];
@@ -57,6 +66,7 @@ function agentConfigSchema() {
       cores: z.number().int().nonnegative().default(0),
       speedFactor: z.number().positive().default(1),
       systems: z.array(nonEmpty).min(1, 'list at least one system').optional(),
+      emulation: z.enum(['auto', 'binfmt', 'qemu', 'off']).default('auto'),
       supportedFeatures: z.array(nonEmpty).optional(),
       mandatoryFeatures: z.array(nonEmpty).default([]),
       sandboxPaths: z.array(nonEmpty).default([]),
@@ -69,8 +79,7 @@ function agentConfigSchema() {
 /** Compiles `input` (e.g. a parsed JSON file named `source`); FarmError INVALID_CONFIG on any problem. */
 export function compileAgentConfig(input: unknown, source = 'agent config'): AgentConfig {
   const c = compileConfig(agentConfigSchema(), input ?? {}, source);
-  // Probe the host only for what the input left open (the probe looks at PATH).
-  const detected = c.systems === undefined || c.supportedFeatures === undefined ? detectCapabilities(hostProbe()) : undefined;
+  const detected = detect(c.emulation, source);
   return {
     name: c.name ?? defaultAgentName(hostname()),
     stateDir: c.stateDir,
@@ -79,13 +88,24 @@ export function compileAgentConfig(input: unknown, source = 'agent config'): Age
     maxJobs: c.maxJobs ?? availableParallelism(),
     cores: c.cores,
     speedFactor: c.speedFactor,
-    systems: c.systems ?? detected!.systems,
-    supportedFeatures: c.supportedFeatures ?? detected!.supportedFeatures,
+    systems: c.systems ?? detected.systems,
+    emulation: c.emulation,
+    emulators: detected.emulators,
+    supportedFeatures: c.supportedFeatures ?? detected.supportedFeatures,
     mandatoryFeatures: c.mandatoryFeatures,
     sandboxPaths: c.sandboxPaths,
     logLevel: c.logLevel,
     inlineOutputs: c.inlineOutputs,
   };
+}
+
+/** The host's capabilities under the emulation setting; INVALID_CONFIG when the setting insists on what is missing. */
+function detect(emulation: EmulationSetting, source: string): DetectedCapabilities {
+  try {
+    return detectCapabilities(hostProbe(), emulation);
+  } catch (e) {
+    throw new FarmError('INVALID_CONFIG', `invalid ${source}: emulation: ${(e as Error).message}`, { source });
+  }
 }
 
 /** The hostname squeezed into the agent-name charset: `build-01.example.org` → `build-01-example-org`. */

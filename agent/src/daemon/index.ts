@@ -1,3 +1,3 @@
 export { compileAgentConfig, defaultAgentName, AGENT_NAME_RE, type AgentConfig } from './config.js';
 export { startAgent, AGENT_VERSION, type RunningAgent, type AgentDeps } from './start-agent.js';
-export { hostProbe } from './host-probe.js';
+export { hostProbe, readBinfmtEntries } from './host-probe.js';

@@ -14,6 +14,7 @@ import { createLogger, systemClock, type Clock, type Logger } from '@farm/common
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { detectCapabilities } from '../capabilities.js';
+import { describeEmulator } from '../emulation.js';
 import { AgentSession } from '../session/agent-session.js';
 import { LocalStore } from '../store/local-store.js';
 import { NarTransfer } from '../transfer/nar-transfer.js';
@@ -49,13 +50,17 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
   mkdirSync(workDir, { recursive: true });
   if (leftovers > 0) logger.info({ leftovers }, 'removed incomplete fetches of an earlier run');
 
-  const detected = config.systems === undefined || config.supportedFeatures === undefined ? detectCapabilities(hostProbe()) : undefined;
+  const detected = config.systems === undefined || config.supportedFeatures === undefined ? detectCapabilities(hostProbe(), config.emulation) : undefined;
+  const systems = config.systems ?? detected!.systems;
+  // Only the emulators of systems the agent offers; each is advertised with how it runs.
+  const emulators = config.emulators.filter((e) => systems.includes(e.system));
   const capabilities = {
-    systems: config.systems ?? detected!.systems,
+    systems,
     supportedFeatures: config.supportedFeatures ?? detected!.supportedFeatures,
     mandatoryFeatures: config.mandatoryFeatures ?? [],
     maxJobs: config.maxJobs,
     speedFactor: config.speedFactor,
+    emulated: Object.fromEntries(emulators.map((e) => [e.system, describeEmulator(e)])),
   };
 
   // noAsyncTraces: nats.js otherwise captures a stack trace (new Error) on every request, for error messages only.
@@ -81,6 +86,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
         publish: (subject, data, options) => js.publish(subject, data, options),
         workDir,
         sandboxPaths: config.sandboxPaths,
+        emulators,
         cores: config.cores,
         inlineOutputs: config.inlineOutputs,
       },
@@ -90,7 +96,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     await nc.close();
     throw e;
   }
-  logger.info({ agentId: session.agentId, coordinator: config.coordinator, maxJobs: config.maxJobs, systems: capabilities.systems }, 'agent started');
+  logger.info({ agentId: session.agentId, coordinator: config.coordinator, maxJobs: config.maxJobs, systems: capabilities.systems, emulated: capabilities.emulated }, 'agent started');
 
   let closing: Promise<void> | undefined;
   return {

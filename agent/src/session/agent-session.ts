@@ -45,6 +45,8 @@ export interface SessionOptions {
     readonly mandatoryFeatures: readonly string[];
     readonly maxJobs: number;
     readonly speedFactor: number;
+    /** Emulated systems → how they run (shown by `farm agents`). */
+    readonly emulated?: Readonly<Record<string, string>>;
   };
   readonly attempts: Omit<AttemptDeps, 'agentId' | 'shutdown' | 'clock' | 'logger'>;
   readonly clock: Clock;
@@ -153,6 +155,7 @@ export class AgentSession {
         mandatoryFeatures: [...c.mandatoryFeatures],
         maxJobs: c.maxJobs,
         speedFactor: c.speedFactor,
+        emulated: { ...c.emulated },
       },
       running: this.leases.leases(),
     };

@@ -17,6 +17,7 @@ import { classifyOutput, dumpNarToBuffer, renderContentAddress, sortedBytewise, 
 import { encodeMessage, INLINE_NAR_MAX, INLINE_NARS_BUDGET, resultMessageId, SUBJECTS, type Assignment__Output, type PathInfo } from '@farm/proto';
 import { buildDerivation } from '../build/build-derivation.js';
 import type { BuildHooks, BuildRequest, BuildResult, BuiltOutput } from '../build/types.js';
+import type { Emulator } from '../emulation.js';
 import { LogPublisher, type JsPublish } from '../logs/log-publisher.js';
 import type { LocalStore } from '../store/local-store.js';
 import type { NarFetcher, UploadRequest } from '../transfer/nar-transfer.js';
@@ -34,6 +35,8 @@ export interface AttemptDeps {
   readonly publish: JsPublish;
   readonly workDir: string;
   readonly sandboxPaths: readonly string[];
+  /** How this agent runs the builders of the systems it emulates (emulation.ts). */
+  readonly emulators?: readonly Emulator[];
   readonly cores: number;
   /** Small outputs ride with the result instead of AddPath (default true). */
   readonly inlineOutputs?: boolean;
@@ -130,6 +133,7 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
         storeRoot: deps.store.root,
         inputClosure: view.inputPaths,
         sandboxPaths: deps.sandboxPaths,
+        emulator: deps.emulators?.find((e) => e.system === view.drv.system),
         cores: deps.cores,
         timeoutMs: view.timeoutMs,
         maxSilentMs: view.maxSilentMs,

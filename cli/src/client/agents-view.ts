@@ -40,7 +40,7 @@ export function renderAgents(r: ListAgentsResponse__Output, now: number): string
       return [
         a.agentId + (a.draining ? ' (draining)' : ''),
         a.host,
-        (c?.systems ?? []).join(','),
+        (c?.systems ?? []).map((s) => (c?.emulated?.[s] !== undefined ? `${s} (${c.emulated[s]!.split(' ')[0]})` : s)).join(','),
         features.length > 0 ? features.join(',') : '-',
         `${a.running}/${c?.maxJobs ?? 0}`,
         String(c?.speedFactor ?? 1),
@@ -49,5 +49,7 @@ export function renderAgents(r: ListAgentsResponse__Output, now: number): string
     });
   const lines = renderTable(['AGENT', 'HOST', 'SYSTEMS', 'FEATURES', 'JOBS', 'SPEED', 'HEARTBEAT'], rows);
   if (r.agents.some((a) => (a.capabilities?.mandatoryFeatures.length ?? 0) > 0)) lines.push('', '* mandatory: the agent only takes jobs that require this feature');
+  const emulated = r.agents.flatMap((a) => Object.entries(a.capabilities?.emulated ?? {}).map(([system, how]) => `${a.agentId}: ${system} through ${how}`));
+  if (emulated.length > 0) lines.push('', 'emulated systems (binfmt: the kernel runs them through qemu; qemu: the agent starts the builder under qemu):', ...emulated.sort().map((l) => `  ${l}`));
   return lines;
 }

@@ -20,6 +20,8 @@ export interface AgentCapabilities {
   readonly mandatoryFeatures: readonly string[];
   readonly maxJobs: number;
   readonly speedFactor: number;
+  /** Systems the agent emulates → how (informational, for `farm agents`; routing ignores it). */
+  readonly emulated?: Readonly<Record<string, string>>;
 }
 
 /** The bucket key: system plus the sorted, deduplicated features. */

@@ -75,8 +75,17 @@ export function capabilities(caps: Capabilities__Output | null | undefined): Age
   if (maxJobs < 1) throw invalid('capabilities.maxJobs must be at least 1');
   const speed = caps.speedFactor;
   if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 0 || speed > 1e6) throw invalid(`capabilities.speedFactor must be a finite number ≥ 0, got ${String(speed)}`);
+  const emulated = caps.emulated ?? {};
+  if (typeof emulated !== 'object' || Array.isArray(emulated)) throw invalid('capabilities.emulated must be a map of system to description');
+  const emulatedEntries = Object.entries(emulated);
+  if (emulatedEntries.length > systems.length) throw invalid(`capabilities.emulated has ${emulatedEntries.length} entries, more than the ${systems.length} systems offered`);
+  for (const [system, how] of emulatedEntries) {
+    if (!systems.includes(system)) throw invalid(`capabilities.emulated names '${system.slice(0, 128)}', which is not among capabilities.systems`);
+    str(how, `capabilities.emulated['${system}']`, 512);
+  }
   return {
     systems,
+    ...(emulatedEntries.length > 0 ? { emulated: Object.fromEntries(emulatedEntries) } : {}),
     supportedFeatures: strList(caps.supportedFeatures, 'capabilities.supportedFeatures', LIMITS.maxListItems, 128),
     mandatoryFeatures: strList(caps.mandatoryFeatures, 'capabilities.mandatoryFeatures', LIMITS.maxListItems, 128),
     maxJobs,

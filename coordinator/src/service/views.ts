@@ -20,6 +20,7 @@ export function capabilitiesToProto(c: AgentCapabilities): Capabilities {
     mandatoryFeatures: [...c.mandatoryFeatures],
     maxJobs: c.maxJobs,
     speedFactor: c.speedFactor,
+    emulated: { ...c.emulated },
   };
 }
 

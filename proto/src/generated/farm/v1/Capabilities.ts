@@ -10,6 +10,12 @@ export interface Capabilities {
   'mandatoryFeatures'?: (string)[];
   'maxJobs'?: (number);
   'speedFactor'?: (number | string);
+  /**
+   * Systems the agent runs through an emulator (qemu-user), and how: system → a description such
+   * as "binfmt (/usr/libexec/qemu-binfmt/aarch64-binfmt-P)" or "qemu (/usr/bin/qemu-aarch64-static)".
+   * Systems not listed are native. Informational: routing uses `systems` alone.
+   */
+  'emulated'?: ({[key: string]: string});
 }
 
 /**
@@ -21,4 +27,10 @@ export interface Capabilities__Output {
   'mandatoryFeatures': (string)[];
   'maxJobs': (number);
   'speedFactor': (number);
+  /**
+   * Systems the agent runs through an emulator (qemu-user), and how: system → a description such
+   * as "binfmt (/usr/libexec/qemu-binfmt/aarch64-binfmt-P)" or "qemu (/usr/bin/qemu-aarch64-static)".
+   * Systems not listed are native. Informational: routing uses `systems` alone.
+   */
+  'emulated': ({[key: string]: string});
 }
