@@ -57,7 +57,8 @@ async function jobStates(submissionId: string): Promise<Map<string, { state: str
 
 before(async () => {
   dir = await makeTempDir('farm-e2e-');
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '2', '--max-jobs', '1'] });
+  // No emulated agent: one test here starts an aarch64-linux agent itself, after seeing the job wait.
+  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '2', '--max-jobs', '1', '--emulation', 'off'] });
   client = new FarmClient(farm.grpc);
 });
 

@@ -27,7 +27,7 @@ before(async () => {
   const root = join(dir.path, 'gc-root');
   const out = execFileSync('nix-instantiate', [file, '--add-root', root, '--indirect'], { encoding: 'utf8' }).trim();
   drv = execFileSync('readlink', ['-f', out], { encoding: 'utf8' }).trim();
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '1', '--max-jobs', '1'] });
+  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '1', '--max-jobs', '1', '--emulation', 'off'] });
 });
 
 after(async () => {

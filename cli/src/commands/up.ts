@@ -22,6 +22,11 @@ export class UpCommand extends Command {
       The state directory defaults to \`$FARM_STATE_DIR\`, else \`$XDG_STATE_HOME/farm\`, else
       \`~/.local/state/farm\`. Logs of every part are in \`<state-dir>/logs/\`.
 
+      On an x86_64 host with qemu-user (Debian: qemu-user-static), an aarch64-linux agent starts beside the
+      native ones and builds the aarch64-linux derivations: through binfmt_misc when the kernel has an entry
+      for aarch64 executables, else by starting aarch64 builders under \`qemu-aarch64-static\` itself. The
+      native agents then offer only the native system. \`--emulation off\` starts no emulated agent.
+
       Agents bind \`--sandbox-path\` host paths read-only into every build (default: ${HOST_SANDBOX_PATHS.join(' ')},
       which the examples' /bin/sh builders need).
     `,
@@ -39,6 +44,10 @@ export class UpCommand extends Command {
   natsPort = Option.String('--nats-port', { description: 'port of the embedded nats-server (default: a free one)', validator: t.isNumber() });
   nats = Option.String('--nats', { description: 'use this NATS server (nats://host:port, with JetStream) instead of starting one' });
   sandboxPaths = Option.Array('--sandbox-path', { description: 'host path bound into every build (repeatable; PATH, TARGET=SOURCE, optional with a trailing ?)' });
+  emulation = Option.String('--emulation', 'auto', {
+    description: 'emulated agents: auto (one per system qemu-user emulates here, e.g. aarch64-linux), binfmt, qemu (insist on that way), off',
+    validator: t.isEnum(['auto', 'binfmt', 'qemu', 'off'] as const),
+  });
   json = Option.Boolean('--json', false, { description: 'print one JSON line with the addresses when ready, and one when stopped' });
 
   async execute(): Promise<number> {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, FarmError, type Logger } from '@farm/common';
 import { compileCoordinatorConfig, startCoordinator, type RunningCoordinator } from '@farm/coordinator';
-import { compileAgentConfig } from '@farm/agent';
+import { compileAgentConfig, detectCapabilities, hostProbe, NIX_DEFAULT_FEATURES, type EmulationSetting } from '@farm/agent';
 import { createCoordinatorClient } from '@farm/proto';
 import { processAlive, readAddressFile, writeAddressFile } from '../client/address.js';
 import { startEmbeddedNats, stopChild, type EmbeddedNats } from './nats-server.js';
@@ -36,6 +36,12 @@ export interface FarmUpOptions {
   /** Use this NATS instead of starting one. */
   readonly natsUrl?: string | undefined;
   readonly sandboxPaths: readonly string[];
+  /**
+   * Emulated agents: with 'auto' (the default), one agent per system qemu-user can emulate on
+   * this host (aarch64-linux on x86_64), beside the native agents, which then offer only the
+   * native system; 'binfmt' / 'qemu' insist on that way of emulating; 'off' starts none.
+   */
+  readonly emulation?: EmulationSetting | undefined;
   readonly leaseMs?: number | undefined;
   readonly say: (line: string) => void;
 }
@@ -89,8 +95,15 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
     const coordinator: RunningCoordinator = await startCoordinator(config, { logger });
     stops.push(() => coordinator.close());
 
-    const names = agentNames(options.agents);
-    const agents = names.map((name) => {
+    const native = agentNames(options.agents).map((name) => ({ name, only: { emulation: 'off' } }));
+    const emulated = emulatedSystems(options.emulation ?? 'auto').map(({ system, cpu }) => ({
+      name: `${hostPart()}-${cpu}`,
+      // The host's toolchain features (musl, cross-aarch64) make binaries for the host, not for
+      // the emulated system: only Nix's default features here.
+      only: { systems: [system], supportedFeatures: [...NIX_DEFAULT_FEATURES], emulation: options.emulation ?? 'auto' },
+    }));
+    const names = [...native, ...emulated].map((a) => a.name);
+    const agents = [...native, ...emulated].map(({ name, only }) => {
       const configFile = join(stateDir, 'agents', `${name}.json`);
       const agentConfig = {
         name,
@@ -99,6 +112,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
         nats: { servers: [natsUrl] },
         maxJobs: options.maxJobs,
         sandboxPaths: [...options.sandboxPaths],
+        ...only,
       };
       compileAgentConfig(agentConfig, configFile); // fail here, clearly, rather than in a child
       writeFileSync(configFile, `${JSON.stringify(agentConfig, null, 2)}\n`);
@@ -131,9 +145,24 @@ function refuseIfRunning(stateDir: string): void {
   }
 }
 
+function hostPart(): string {
+  return hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'local';
+}
+
 function agentNames(count: number): string[] {
-  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40) || 'local';
-  return Array.from({ length: count }, (_, i) => `${host}-${i + 1}`);
+  return Array.from({ length: count }, (_, i) => `${hostPart()}-${i + 1}`);
+}
+
+/** The systems this host emulates under the setting (an error saying what is missing if it insists). */
+function emulatedSystems(setting: EmulationSetting): { system: string; cpu: string }[] {
+  if (setting === 'off') return [];
+  let detected;
+  try {
+    detected = detectCapabilities(hostProbe(), setting);
+  } catch (e) {
+    throw new FarmError('FAILED_PRECONDITION', `--emulation ${setting}: ${(e as Error).message}`);
+  }
+  return detected.emulators.map((e) => ({ system: e.system, cpu: e.system.split('-')[0]! }));
 }
 
 interface SupervisedAgent {

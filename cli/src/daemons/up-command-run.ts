@@ -17,6 +17,7 @@ export interface UpFlags {
   readonly natsPort: number | undefined;
   readonly nats: string | undefined;
   readonly sandboxPaths: readonly string[] | undefined;
+  readonly emulation: 'auto' | 'binfmt' | 'qemu' | 'off';
   readonly json: boolean;
 }
 
@@ -36,7 +37,7 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
   let farm;
   try {
     say(`farm up: starting in ${stateDir}`);
-    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, say });
+    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, say });
   } catch (e) {
     return fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
   }
