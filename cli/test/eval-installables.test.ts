@@ -80,6 +80,10 @@ test('-f file without -A calls the file with its defaults and walks everything',
     'failing.broken', 'failing.dependent', 'failing.dependent2', 'failing.siblingA', 'failing.siblingB',
   ]);
   assert.equal(roots[0]!.system, 'aarch64-linux');
+  // A file that is a function of no arguments (`{ }:`, as examples/cross) is called too, as nix-build does.
+  const file = join(scratch, 'no-args.nix');
+  writeFileSync(file, '{ }: { a = derivation { name = "a"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo > $out" ]; }; }');
+  assert.deepEqual(attrPaths(await evaluate('', scratch, file)), ['a']);
 });
 
 test('a flake reference without # means its default package', async () => {

@@ -5,8 +5,9 @@
  *   - any other attribute set is descended into, in attribute-name order, whether or not it has
  *     `recurseForDerivations` (so every package of `.#pkgsCross.aarch64` is found);
  *   - every other value (strings, numbers, booleans, lists, functions, null) is skipped;
- *   - the value at the root may be a function whose arguments all have defaults (a `default.nix`
- *     taking `{ system ? … }`): it is called with `{}` as `nix-build` would.
+ *   - the value at the root may be a function whose arguments all have defaults, or that has none
+ *     (a `default.nix`
+ *     taking `{ system ? … }` or `{ }`): it is called with `{}` as `nix-build` would.
  * Sets nested deeper than MAX_DEPTH are refused: a set that contains itself (`pkgs.pkgs`) would
  * otherwise never end. Forcing `drvPath` instantiates each `.drv` into the store.
  */
@@ -17,7 +18,7 @@ export const MAX_WALK_DEPTH = 32;
 export const WALKER_EXPRESSION = `root:
 let
   isDrv = v: builtins.isAttrs v && (v.type or null) == "derivation";
-  callable = f: let a = builtins.functionArgs f; in builtins.isFunction f && a != { } && builtins.all (n: a.\${n}) (builtins.attrNames a);
+  callable = f: let a = builtins.functionArgs f; in builtins.isFunction f && builtins.all (n: a.\${n}) (builtins.attrNames a);
   top = if callable root then root { } else root;
   leaf = path: d: [{
     attr = path;
