@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The farm's main job on the embedded default: everything on one machine, building examples/.
-# Starts `farm up` (nats-server with JetStream, the coordinator, two local agents) on a state
+# Starts `farm up` (nats-server with JetStream, the coordinator, two local agents and,
+# with qemu-user, an aarch64-linux one) on a state
 # directory, submits the example DAGs with `farm submit` (evaluated by the local Nix, uploaded,
 # built in bubblewrap sandboxes, followed live), copies the small DAG's outputs back into the
-# local Nix store and has `nix-store --verify-path` check them, then stops the farm.
+# local Nix store and has `nix-store --verify-path` check them, builds examples/cross (aarch64 and
+# musl cross-compilation, an aarch64 builder on the emulated agent), then stops the farm.
 #   FARM_STATE_DIR   state directory (default: a fresh temporary one, removed at the end)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +45,8 @@ echo "== nix-store --verify-path accepts the $(wc -l < "$tmp/dag-outputs") copie
 echo "== farm submit path:examples/big-dag#all"
 "$farm" submit "path:$root/examples/big-dag#all"
 
+echo "== cd examples/cross && farm submit .#all   (cross-compiled aarch64 and musl C; an aarch64 builder on the emulated agent)"
+(cd "$root/examples/cross" && "$farm" submit .#all)
 echo "== farm status"
 "$farm" status
 echo "== done; stopping the farm (run \`farm up\` yourself to keep one running)"

@@ -27,6 +27,17 @@ export class FarmClient {
     return new Promise((resolve, reject) => this.client.QueryMissing({ paths: [...paths] }, (e, r) => (e || !r ? reject(e ?? new Error('no reply')) : resolve(r.missing))));
   }
 
+  /** The NAR the farm store serves for `path`. */
+  nar(path: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const call = this.client.GetNar({ path });
+      call.on('data', (chunk: { data: Buffer }) => chunks.push(chunk.data));
+      call.on('error', reject);
+      call.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+
   /** sha256 of the NAR the farm store serves for `path`, as Nix prints it (`sha256:<base16>` is not used: hex here). */
   narSha256Hex(path: string): Promise<string> {
     return new Promise((resolve, reject) => {
