@@ -6,8 +6,7 @@
  *     `recurseForDerivations` (so every package of `.#pkgsCross.aarch64` is found);
  *   - every other value (strings, numbers, booleans, lists, functions, null) is skipped;
  *   - the value at the root may be a function whose arguments all have defaults, or that has none
- *     (a `default.nix`
- *     taking `{ system ? … }` or `{ }`): it is called with `{}` as `nix-build` would.
+ *     (a `default.nix` taking `{ system ? … }` or `{ }`): it is called with `{}` as `nix-build` would.
  * Sets nested deeper than MAX_DEPTH are refused: a set that contains itself (`pkgs.pkgs`) would
  * otherwise never end. Forcing `drvPath` instantiates each `.drv` into the store.
  */
