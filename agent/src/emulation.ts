@@ -121,8 +121,8 @@ export function chooseEmulators(setting: EmulationSetting, probe: EmulationProbe
     const base = { system: cpu.system, elfMachine: cpu.elfMachine, elf64: cpu.elf64 };
     if (entry !== undefined && setting !== 'qemu') chosen.push({ ...base, mode: 'binfmt', interpreter: entry.interpreter, fixBinary: entry.flags.includes('F') });
     else if (qemu !== undefined && setting !== 'binfmt') chosen.push({ ...base, mode: 'qemu', interpreter: qemu, fixBinary: false });
-    else if (setting === 'binfmt') throw new Error(`emulation 'binfmt' was asked for, but binfmt_misc has no enabled entry for ${cpu.system} executables (register qemu-${cpu.qemu}, e.g. with update-binfmts or systemd-binfmt)`);
-    else if (setting === 'qemu') throw new Error(`emulation 'qemu' was asked for, but qemu-${cpu.qemu}-static is not on PATH (Debian: apt install qemu-user-static)`);
+    else if (setting === 'binfmt') throw new Error(`binfmt_misc has no enabled entry for ${cpu.system} executables (register qemu-${cpu.qemu}, e.g. with update-binfmts or systemd-binfmt)`);
+    else if (setting === 'qemu') throw new Error(`qemu-${cpu.qemu}-static is not on PATH (Debian: apt install qemu-user-static)`);
   }
   return chosen;
 }

@@ -61,10 +61,10 @@ test('emulation: auto prefers binfmt, then explicit qemu; binfmt and qemu insist
   assert.deepEqual(chooseEmulators('off', both), []);
   const qemuOnly = { ...both, binfmt: [] };
   assert.deepEqual(chooseEmulators('auto', qemuOnly).map((e) => e.mode), ['qemu']);
-  assert.throws(() => chooseEmulators('binfmt', qemuOnly), /binfmt_misc has no enabled entry for aarch64-linux executables/);
+  assert.throws(() => chooseEmulators('binfmt', qemuOnly), /Error: binfmt_misc has no enabled entry for aarch64-linux executables/);
   const nothing = { ...qemuOnly, findProgram: () => undefined };
   assert.deepEqual(chooseEmulators('auto', nothing), []);
-  assert.throws(() => chooseEmulators('qemu', nothing), /qemu-aarch64-static is not on PATH \(Debian: apt install qemu-user-static\)/);
+  assert.throws(() => chooseEmulators('qemu', nothing), /Error: qemu-aarch64-static is not on PATH \(Debian: apt install qemu-user-static\)/);
   // An entry for another CPU (32-bit ARM) does not give aarch64.
   const arm = parseBinfmtEntry('qemu-arm', 'enabled\ninterpreter /usr/bin/qemu-arm-static\nflags: F\noffset 0\nmagic 7f454c4601010100000000000000000002002800\nmask ffffffffffffff00fffffffffffffffffeffffff\n')!;
   assert.deepEqual(chooseEmulators('auto', { ...nothing, binfmt: [arm] }), []);

@@ -92,3 +92,25 @@ test('the default name squeezes a hostname into the allowed charset', () => {
   assert.equal(defaultAgentName('x'.repeat(100)), 'x'.repeat(64));
   assert.match(defaultAgentName('ünï côdé'), AGENT_NAME_RE);
 });
+
+test('emulation: off offers the native system only; qemu insists on qemu-aarch64-static; unknown settings are named', () => {
+  const off = compileAgentConfig({ ...minimal, emulation: 'off' });
+  assert.deepEqual(off.systems, ['x86_64-linux']);
+  assert.deepEqual(off.emulators, []);
+  // This host has qemu-user-static (scripts/apt-packages.txt).
+  const qemu = compileAgentConfig({ ...minimal, emulation: 'qemu' });
+  assert.deepEqual(qemu.systems, ['x86_64-linux', 'aarch64-linux']);
+  assert.deepEqual(qemu.emulators.map((e) => [e.system, e.mode]), [['aarch64-linux', 'qemu']]);
+  // Given systems win; the emulators still say how aarch64-linux runs.
+  const armOnly = compileAgentConfig({ ...minimal, systems: ['aarch64-linux'], emulation: 'qemu' });
+  assert.deepEqual(armOnly.systems, ['aarch64-linux']);
+  assert.equal(armOnly.emulators[0]?.mode, 'qemu');
+  assert.match(configError({ ...minimal, emulation: 'rosetta' }), /emulation/);
+  const withoutQemu = process.env['PATH'];
+  process.env['PATH'] = '/nonexistent';
+  try {
+    assert.match(configError({ ...minimal, emulation: 'qemu' }), /invalid agent\.json: emulation 'qemu': qemu-aarch64-static is not on PATH/);
+  } finally {
+    process.env['PATH'] = withoutQemu;
+  }
+});

@@ -104,7 +104,7 @@ function detect(emulation: EmulationSetting, source: string): DetectedCapabiliti
   try {
     return detectCapabilities(hostProbe(), emulation);
   } catch (e) {
-    throw new FarmError('INVALID_CONFIG', `invalid ${source}: emulation: ${(e as Error).message}`, { source });
+    throw new FarmError('INVALID_CONFIG', `invalid ${source}: emulation '${emulation}': ${(e as Error).message}`, { source });
   }
 }
 
