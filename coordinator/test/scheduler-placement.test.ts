@@ -234,3 +234,16 @@ test('locality first, then timing among the agents holding as many input bytes: 
   assert.match(s.explain(s.jobIdOf('top')!)!.summary, /held for the faster agent b/, 'c would finish it sooner but holds none of its inputs');
   assert.deepEqual(drvs(s, 'b', 1).got, ['top']);
 });
+
+test('the only agent that fits a bucket takes that bucket first, leaving work others can take to them', () => {
+  const arm: AgentCapabilities = { ...x86, systems: ['aarch64-linux'] };
+  const { s } = setup({ plain: 600_000, big: 60_000 });
+  s.registerAgent('arm-big', { ...arm, supportedFeatures: ['big'] });
+  s.registerAgent('arm', arm);
+  const plain: DrvNode = { drvPath: 'plain', system: 'aarch64-linux', requiredFeatures: [], inputDrvs: [] };
+  const big: DrvNode = { drvPath: 'big', system: 'aarch64-linux', requiredFeatures: ['big'], inputDrvs: [] };
+  s.submit({ roots: ['plain', 'big'] }, graphOf(plain, big), () => false);
+  // plain has the longer critical path, but arm can build it and nobody else can build big.
+  assert.deepEqual(drvs(s, 'arm-big', 1).got, ['big']);
+  assert.deepEqual(drvs(s, 'arm', 1).got, ['plain']);
+});

@@ -184,6 +184,12 @@ export class AgentPlacement {
     return this.classesFor(bucket)[0]?.speed ?? 1;
   }
 
+  /** Whether `agent` is the only agent (draining or not) that fits the bucket. */
+  onlyAgentFor(bucket: string, agent: AgentRecord): boolean {
+    const classes = this.classesFor(bucket);
+    return classes.length === 1 && classes[0]!.agents.length === 1 && classes[0]!.agents[0] === agent;
+  }
+
   /** The agent `job` should be left to rather than `agent`, which asks for work now; undefined: `agent` takes it. */
   leaveTo(job: PlacedJob, agent: AgentRecord, context: RequestContext, heldInputBytes: ReadonlyMap<string, number>): AgentRecord | undefined {
     let classes: readonly SpeedClass[] = this.classesFor(job.bucket);

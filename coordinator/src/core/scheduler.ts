@@ -819,14 +819,19 @@ export class Scheduler {
   /**
    * The best ready job for the agent, and the queue it heads. Fair share first: a submission
    * running fewer jobs than its share of the slots (total slots ÷ live submissions, at least 1)
-   * beats one at or over its share; then the queue order. A job that failed on this agent is
+   * beats one at or over its share; then ('critical-path') a job of a bucket no other agent fits
+   * beats one other agents could take; then the queue order. A job that failed on this agent is
    * left for another fitting agent when there is one that has not failed it.
    */
   private bestFor(agent: AgentRecord, deferred: Deferred[], context: RequestContext): { rec: JobRecord; queue: ReadyQueue; under: boolean } | undefined {
     const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
-    let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean } | undefined;
+    let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean; only: boolean } | undefined;
     for (const [bucket, byOwner] of this.queues) {
       if (!this.fits(agent, bucket)) continue;
+      // Work only this agent can do goes before work others can take: a sole agent for a bucket
+      // that spends itself on shared work leaves its own queue waiting (on the makespan benchmark,
+      // seed 2, the one aarch64+big agent took plain aarch64 jobs and the mixed DAG reached 1.18×).
+      const only = this.fairShare && this.placement.onlyAgentFor(bucket, agent);
       for (const [owner, queue] of byOwner) {
         const head = this.cleanHead(queue, agent, deferred, context);
         if (head === undefined) {
@@ -840,8 +845,8 @@ export class Scheduler {
           continue;
         }
         const under = sub === undefined || sub.running < share;
-        const better = best === undefined || (under && !best.under) || (under === best.under && this.better(head, best.entry));
-        if (better) best = { rec: this.jobsById.get(head.jobId)!, queue, entry: head, under };
+        const better = best === undefined || (under && !best.under) || (under === best.under && ((only && !best.only) || (only === best.only && this.better(head, best.entry))));
+        if (better) best = { rec: this.jobsById.get(head.jobId)!, queue, entry: head, under, only };
       }
       if (byOwner.size === 0) this.queues.delete(bucket);
     }
