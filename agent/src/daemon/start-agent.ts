@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createLogger, systemClock, type Clock, type Logger } from '@farm/common';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { detectCapabilities } from '../capabilities.js';
+import { detectCapabilities, nativeSystem } from '../capabilities.js';
 import { describeEmulator } from '../emulation.js';
 import { AgentSession } from '../session/agent-session.js';
 import { LocalStore } from '../store/local-store.js';
@@ -54,6 +54,11 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
   const systems = config.systems ?? detected!.systems;
   // Only the emulators of systems the agent offers; each is advertised with how it runs.
   const emulators = config.emulators.filter((e) => systems.includes(e.system));
+  const native = nativeSystem(process.arch, process.platform);
+  const unserved = systems.filter((s) => s !== native && !emulators.some((e) => e.system === s));
+  // Routing trusts what the agent offers: say so when a foreign system has no emulator (its
+  // builders then run only if the host executes them natively, such as /bin/sh scripts).
+  if (unserved.length > 0) logger.warn({ systems: unserved, emulation: config.emulation }, 'offering systems this host neither runs natively nor emulates');
   const capabilities = {
     systems,
     supportedFeatures: config.supportedFeatures ?? detected!.supportedFeatures,
