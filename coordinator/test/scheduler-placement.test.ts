@@ -246,4 +246,6 @@ test('the only agent that fits a bucket takes that bucket first, leaving work ot
   // plain has the longer critical path, but arm can build it and nobody else can build big.
   assert.deepEqual(drvs(s, 'arm-big', 1).got, ['big']);
   assert.deepEqual(drvs(s, 'arm', 1).got, ['plain']);
+  assert.match(s.explain(s.jobIdOf('big')!)!.details.join('\n'), /no other agent fits aarch64-linux.*big, so its jobs go before work other agents could take/);
+  assert.doesNotMatch(s.explain(s.jobIdOf('plain')!)!.details.join('\n'), /no other agent fits/);
 });

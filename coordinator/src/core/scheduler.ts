@@ -103,6 +103,8 @@ interface Placement {
   readonly priority: number;
   readonly inputBytes: number;
   readonly underShare: boolean;
+  /** No other agent fits the job's bucket (such work goes first). */
+  readonly onlyFitting: boolean;
   readonly failedAgents: readonly string[];
 }
 
@@ -365,6 +367,7 @@ export class Scheduler {
         priority: rec.priority,
         inputBytes: this.inputBytesOn(rec, agentId),
         underShare: pick.under,
+        onlyFitting: pick.only,
         failedAgents: rec.failedAgents === undefined ? [] : [...rec.failedAgents],
       };
       rec.lastAgent = agentId;
@@ -823,7 +826,7 @@ export class Scheduler {
    * beats one other agents could take; then the queue order. A job that failed on this agent is
    * left for another fitting agent when there is one that has not failed it.
    */
-  private bestFor(agent: AgentRecord, deferred: Deferred[], context: RequestContext): { rec: JobRecord; queue: ReadyQueue; under: boolean } | undefined {
+  private bestFor(agent: AgentRecord, deferred: Deferred[], context: RequestContext): { rec: JobRecord; queue: ReadyQueue; under: boolean; only: boolean } | undefined {
     const share = Math.max(1, Math.floor(this.totalSlots / Math.max(1, this.liveSubmissions)));
     let best: { rec: JobRecord; queue: ReadyQueue; entry: QueueEntry; under: boolean; only: boolean } | undefined;
     for (const [bucket, byOwner] of this.queues) {
@@ -850,7 +853,7 @@ export class Scheduler {
       }
       if (byOwner.size === 0) this.queues.delete(bucket);
     }
-    return best === undefined ? undefined : { rec: best.rec, queue: best.queue, under: best.under };
+    return best === undefined ? undefined : { rec: best.rec, queue: best.queue, under: best.under, only: best.only };
   }
 
   /**
@@ -934,6 +937,7 @@ export class Scheduler {
       p.inputBytes > 0 ? `it already held ${p.inputBytes} bytes of the inputs` : 'no other agent was better placed (more of its inputs, slack on a slower idle agent, a sooner predicted finish, or more free capacity at the same speed)',
     ];
     if (this.fairShare) parts.push(p.underShare ? 'its submission was under its fair share' : 'every submission with ready work had its fair share');
+    if (p.onlyFitting) parts.push(`no other agent fits ${p.bucket}, so its jobs go before work other agents could take`);
     if (p.failedAgents.length > 0) parts.push(`earlier attempts failed on ${[...p.failedAgents].sort().join(', ')}`);
     return parts.join('; ');
   }
