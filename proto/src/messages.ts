@@ -55,3 +55,8 @@ export type * from './generated/farm/v1/SubmitResponse.js';
 export type * from './generated/farm/v1/WatchRequest.js';
 export type * from './generated/farm/v1/WorkReply.js';
 export type * from './generated/farm/v1/WorkRequest.js';
+export type * from './generated/farm/v1/GetDoorInfoRequest.js';
+export type * from './generated/farm/v1/GetDoorInfoResponse.js';
+export type * from './generated/farm/v1/NixSessionInput.js';
+export type * from './generated/farm/v1/NixSessionOpen.js';
+export type * from './generated/farm/v1/NixSessionOutput.js';

@@ -3,3 +3,4 @@ export * from './store/index.js';
 export * from './state/index.js';
 export * from './grpc/index.js';
 export * from './nats/index.js';
+export * from './nix-door/index.js';

@@ -18,6 +18,8 @@ import type { ExplainAgent as _farm_v1_ExplainAgent, ExplainAgent__Output as _fa
 import type { ExplainRequest as _farm_v1_ExplainRequest, ExplainRequest__Output as _farm_v1_ExplainRequest__Output } from './farm/v1/ExplainRequest.js';
 import type { ExplainResponse as _farm_v1_ExplainResponse, ExplainResponse__Output as _farm_v1_ExplainResponse__Output } from './farm/v1/ExplainResponse.js';
 import type { ExplainWaitingInput as _farm_v1_ExplainWaitingInput, ExplainWaitingInput__Output as _farm_v1_ExplainWaitingInput__Output } from './farm/v1/ExplainWaitingInput.js';
+import type { GetDoorInfoRequest as _farm_v1_GetDoorInfoRequest, GetDoorInfoRequest__Output as _farm_v1_GetDoorInfoRequest__Output } from './farm/v1/GetDoorInfoRequest.js';
+import type { GetDoorInfoResponse as _farm_v1_GetDoorInfoResponse, GetDoorInfoResponse__Output as _farm_v1_GetDoorInfoResponse__Output } from './farm/v1/GetDoorInfoResponse.js';
 import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from './farm/v1/GetInfoRequest.js';
 import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from './farm/v1/GetInfoResponse.js';
 import type { GetNarRequest as _farm_v1_GetNarRequest, GetNarRequest__Output as _farm_v1_GetNarRequest__Output } from './farm/v1/GetNarRequest.js';
@@ -29,6 +31,9 @@ import type { ListBuildsResponse as _farm_v1_ListBuildsResponse, ListBuildsRespo
 import type { LogChunk as _farm_v1_LogChunk, LogChunk__Output as _farm_v1_LogChunk__Output } from './farm/v1/LogChunk.js';
 import type { LogsRequest as _farm_v1_LogsRequest, LogsRequest__Output as _farm_v1_LogsRequest__Output } from './farm/v1/LogsRequest.js';
 import type { NarChunk as _farm_v1_NarChunk, NarChunk__Output as _farm_v1_NarChunk__Output } from './farm/v1/NarChunk.js';
+import type { NixSessionInput as _farm_v1_NixSessionInput, NixSessionInput__Output as _farm_v1_NixSessionInput__Output } from './farm/v1/NixSessionInput.js';
+import type { NixSessionOpen as _farm_v1_NixSessionOpen, NixSessionOpen__Output as _farm_v1_NixSessionOpen__Output } from './farm/v1/NixSessionOpen.js';
+import type { NixSessionOutput as _farm_v1_NixSessionOutput, NixSessionOutput__Output as _farm_v1_NixSessionOutput__Output } from './farm/v1/NixSessionOutput.js';
 import type { PathInfo as _farm_v1_PathInfo, PathInfo__Output as _farm_v1_PathInfo__Output } from './farm/v1/PathInfo.js';
 import type { QueryMissingRequest as _farm_v1_QueryMissingRequest, QueryMissingRequest__Output as _farm_v1_QueryMissingRequest__Output } from './farm/v1/QueryMissingRequest.js';
 import type { QueryMissingResponse as _farm_v1_QueryMissingResponse, QueryMissingResponse__Output as _farm_v1_QueryMissingResponse__Output } from './farm/v1/QueryMissingResponse.js';
@@ -71,6 +76,8 @@ export interface ProtoGrpcType {
       ExplainRequest: MessageTypeDefinition<_farm_v1_ExplainRequest, _farm_v1_ExplainRequest__Output>
       ExplainResponse: MessageTypeDefinition<_farm_v1_ExplainResponse, _farm_v1_ExplainResponse__Output>
       ExplainWaitingInput: MessageTypeDefinition<_farm_v1_ExplainWaitingInput, _farm_v1_ExplainWaitingInput__Output>
+      GetDoorInfoRequest: MessageTypeDefinition<_farm_v1_GetDoorInfoRequest, _farm_v1_GetDoorInfoRequest__Output>
+      GetDoorInfoResponse: MessageTypeDefinition<_farm_v1_GetDoorInfoResponse, _farm_v1_GetDoorInfoResponse__Output>
       GetInfoRequest: MessageTypeDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoRequest__Output>
       GetInfoResponse: MessageTypeDefinition<_farm_v1_GetInfoResponse, _farm_v1_GetInfoResponse__Output>
       GetNarRequest: MessageTypeDefinition<_farm_v1_GetNarRequest, _farm_v1_GetNarRequest__Output>
@@ -83,6 +90,9 @@ export interface ProtoGrpcType {
       LogChunk: MessageTypeDefinition<_farm_v1_LogChunk, _farm_v1_LogChunk__Output>
       LogsRequest: MessageTypeDefinition<_farm_v1_LogsRequest, _farm_v1_LogsRequest__Output>
       NarChunk: MessageTypeDefinition<_farm_v1_NarChunk, _farm_v1_NarChunk__Output>
+      NixSessionInput: MessageTypeDefinition<_farm_v1_NixSessionInput, _farm_v1_NixSessionInput__Output>
+      NixSessionOpen: MessageTypeDefinition<_farm_v1_NixSessionOpen, _farm_v1_NixSessionOpen__Output>
+      NixSessionOutput: MessageTypeDefinition<_farm_v1_NixSessionOutput, _farm_v1_NixSessionOutput__Output>
       PathInfo: MessageTypeDefinition<_farm_v1_PathInfo, _farm_v1_PathInfo__Output>
       QueryMissingRequest: MessageTypeDefinition<_farm_v1_QueryMissingRequest, _farm_v1_QueryMissingRequest__Output>
       QueryMissingResponse: MessageTypeDefinition<_farm_v1_QueryMissingResponse, _farm_v1_QueryMissingResponse__Output>

@@ -17,6 +17,9 @@ import { uint } from '../../service/validate.js';
 import { toServiceError } from './errors.js';
 import { followLogs } from './logs.js';
 import { narChunksOf } from './uploads.js';
+import { serveNixSession, type NixSessionCall } from './nix-session.js';
+import type { NixDoor } from '../nix-door/session-api.js';
+import type { GetDoorInfoResponse } from '@farm/proto';
 
 export interface GrpcServerDeps {
   readonly service: FarmService;
@@ -25,6 +28,10 @@ export interface GrpcServerDeps {
   readonly logger: Logger;
   /** How long a followed log waits for the eof of a finished job's last attempt (default 10 s). */
   readonly logEofGraceMs?: number;
+  /** The Nix door (NixSession); without it NixSession is UNAVAILABLE. */
+  readonly door?: NixDoor | undefined;
+  /** Where the door listens (GetDoorInfo); read on each call, since the door starts after gRPC. */
+  readonly doorInfo?: (() => GetDoorInfoResponse) | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -136,6 +143,32 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     ListBuilds: unary('ListBuilds', (req) => service.listBuilds(req.drvPath)),
     Explain: unary('Explain', (req) => service.explain(req)),
     Retry: unary('Retry', (req) => service.retry(req)),
+
+    GetDoorInfo: unary('GetDoorInfo', () => deps.doorInfo?.() ?? { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' }),
+
+    NixSession: (call: NixSessionCall) => {
+      const ac = new AbortController();
+      let settled = false;
+      const finish = (e?: unknown) => {
+        if (settled) return;
+        settled = true;
+        open.delete(finish);
+        ac.abort();
+        if (call.cancelled) return;
+        if (e === undefined) call.end();
+        else call.emit('error', toServiceError(e, logger, 'NixSession'));
+      };
+      open.add(finish);
+      call.on('cancelled', () => finish());
+      const door = deps.door;
+      (door === undefined
+        ? Promise.reject(new FarmError('UNAVAILABLE', 'this coordinator runs no Nix door'))
+        : serveNixSession(call, door, ac.signal, call.getPeer())
+      ).then(
+        () => finish(),
+        (e: unknown) => finish(e ?? new Error('NixSession failed')),
+      );
+    },
   };
   server.addService(coordinatorServiceDefinition(), handlers);
 

@@ -10,6 +10,8 @@ import type { CancelRequest as _farm_v1_CancelRequest, CancelRequest__Output as 
 import type { CancelResponse as _farm_v1_CancelResponse, CancelResponse__Output as _farm_v1_CancelResponse__Output } from '../../farm/v1/CancelResponse.js';
 import type { ExplainRequest as _farm_v1_ExplainRequest, ExplainRequest__Output as _farm_v1_ExplainRequest__Output } from '../../farm/v1/ExplainRequest.js';
 import type { ExplainResponse as _farm_v1_ExplainResponse, ExplainResponse__Output as _farm_v1_ExplainResponse__Output } from '../../farm/v1/ExplainResponse.js';
+import type { GetDoorInfoRequest as _farm_v1_GetDoorInfoRequest, GetDoorInfoRequest__Output as _farm_v1_GetDoorInfoRequest__Output } from '../../farm/v1/GetDoorInfoRequest.js';
+import type { GetDoorInfoResponse as _farm_v1_GetDoorInfoResponse, GetDoorInfoResponse__Output as _farm_v1_GetDoorInfoResponse__Output } from '../../farm/v1/GetDoorInfoResponse.js';
 import type { GetInfoRequest as _farm_v1_GetInfoRequest, GetInfoRequest__Output as _farm_v1_GetInfoRequest__Output } from '../../farm/v1/GetInfoRequest.js';
 import type { GetInfoResponse as _farm_v1_GetInfoResponse, GetInfoResponse__Output as _farm_v1_GetInfoResponse__Output } from '../../farm/v1/GetInfoResponse.js';
 import type { GetNarRequest as _farm_v1_GetNarRequest, GetNarRequest__Output as _farm_v1_GetNarRequest__Output } from '../../farm/v1/GetNarRequest.js';
@@ -20,6 +22,8 @@ import type { ListBuildsResponse as _farm_v1_ListBuildsResponse, ListBuildsRespo
 import type { LogChunk as _farm_v1_LogChunk, LogChunk__Output as _farm_v1_LogChunk__Output } from '../../farm/v1/LogChunk.js';
 import type { LogsRequest as _farm_v1_LogsRequest, LogsRequest__Output as _farm_v1_LogsRequest__Output } from '../../farm/v1/LogsRequest.js';
 import type { NarChunk as _farm_v1_NarChunk, NarChunk__Output as _farm_v1_NarChunk__Output } from '../../farm/v1/NarChunk.js';
+import type { NixSessionInput as _farm_v1_NixSessionInput, NixSessionInput__Output as _farm_v1_NixSessionInput__Output } from '../../farm/v1/NixSessionInput.js';
+import type { NixSessionOutput as _farm_v1_NixSessionOutput, NixSessionOutput__Output as _farm_v1_NixSessionOutput__Output } from '../../farm/v1/NixSessionOutput.js';
 import type { QueryMissingRequest as _farm_v1_QueryMissingRequest, QueryMissingRequest__Output as _farm_v1_QueryMissingRequest__Output } from '../../farm/v1/QueryMissingRequest.js';
 import type { QueryMissingResponse as _farm_v1_QueryMissingResponse, QueryMissingResponse__Output as _farm_v1_QueryMissingResponse__Output } from '../../farm/v1/QueryMissingResponse.js';
 import type { RetryRequest as _farm_v1_RetryRequest, RetryRequest__Output as _farm_v1_RetryRequest__Output } from '../../farm/v1/RetryRequest.js';
@@ -96,6 +100,21 @@ export interface CoordinatorClient extends grpc.Client {
   explain(argument: _farm_v1_ExplainRequest, callback: grpc.requestCallback<_farm_v1_ExplainResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Where the Nix door listens and the keys a client needs (`farm cache key`).
+   */
+  GetDoorInfo(argument: _farm_v1_GetDoorInfoRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetDoorInfo(argument: _farm_v1_GetDoorInfoRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetDoorInfo(argument: _farm_v1_GetDoorInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  GetDoorInfo(argument: _farm_v1_GetDoorInfoRequest, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Where the Nix door listens and the keys a client needs (`farm cache key`).
+   */
+  getDoorInfo(argument: _farm_v1_GetDoorInfoRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  getDoorInfo(argument: _farm_v1_GetDoorInfoRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  getDoorInfo(argument: _farm_v1_GetDoorInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  getDoorInfo(argument: _farm_v1_GetDoorInfoRequest, callback: grpc.requestCallback<_farm_v1_GetDoorInfoResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Cheap liveness and version check; the CLI calls it before anything else.
    */
   GetInfo(argument: _farm_v1_GetInfoRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_farm_v1_GetInfoResponse__Output>): grpc.ClientUnaryCall;
@@ -143,6 +162,23 @@ export interface CoordinatorClient extends grpc.Client {
    */
   logs(argument: _farm_v1_LogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
   logs(argument: _farm_v1_LogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_farm_v1_LogChunk__Output>;
+  
+  /**
+   * The Nix door over gRPC (`farm nix-stdio`, a `remote-program` for ssh:// and ssh-ng://): one
+   * session of Nix's serve or worker protocol. The client's first message opens it; then its
+   * stdin bytes; ending the stream is stdin's EOF. The server answers with the protocol bytes
+   * (stdout), log text (stderr: the build log of ssh:// sessions, errors) and last the exit status.
+   */
+  NixSession(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_farm_v1_NixSessionInput, _farm_v1_NixSessionOutput__Output>;
+  NixSession(options?: grpc.CallOptions): grpc.ClientDuplexStream<_farm_v1_NixSessionInput, _farm_v1_NixSessionOutput__Output>;
+  /**
+   * The Nix door over gRPC (`farm nix-stdio`, a `remote-program` for ssh:// and ssh-ng://): one
+   * session of Nix's serve or worker protocol. The client's first message opens it; then its
+   * stdin bytes; ending the stream is stdin's EOF. The server answers with the protocol bytes
+   * (stdout), log text (stderr: the build log of ssh:// sessions, errors) and last the exit status.
+   */
+  nixSession(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_farm_v1_NixSessionInput, _farm_v1_NixSessionOutput__Output>;
+  nixSession(options?: grpc.CallOptions): grpc.ClientDuplexStream<_farm_v1_NixSessionInput, _farm_v1_NixSessionOutput__Output>;
   
   /**
    * Upload only what is missing: ask first, then stream each missing path (dependencies first).
@@ -241,6 +277,11 @@ export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
   Explain: grpc.handleUnaryCall<_farm_v1_ExplainRequest__Output, _farm_v1_ExplainResponse>;
   
   /**
+   * Where the Nix door listens and the keys a client needs (`farm cache key`).
+   */
+  GetDoorInfo: grpc.handleUnaryCall<_farm_v1_GetDoorInfoRequest__Output, _farm_v1_GetDoorInfoResponse>;
+  
+  /**
    * Cheap liveness and version check; the CLI calls it before anything else.
    */
   GetInfo: grpc.handleUnaryCall<_farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse>;
@@ -255,6 +296,14 @@ export interface CoordinatorHandlers extends grpc.UntypedServiceImplementation {
    * A job's build log: the whole history, then live lines when `follow` is set.
    */
   Logs: grpc.handleServerStreamingCall<_farm_v1_LogsRequest__Output, _farm_v1_LogChunk>;
+  
+  /**
+   * The Nix door over gRPC (`farm nix-stdio`, a `remote-program` for ssh:// and ssh-ng://): one
+   * session of Nix's serve or worker protocol. The client's first message opens it; then its
+   * stdin bytes; ending the stream is stdin's EOF. The server answers with the protocol bytes
+   * (stdout), log text (stderr: the build log of ssh:// sessions, errors) and last the exit status.
+   */
+  NixSession: grpc.handleBidiStreamingCall<_farm_v1_NixSessionInput__Output, _farm_v1_NixSessionOutput>;
   
   /**
    * Upload only what is missing: ask first, then stream each missing path (dependencies first).
@@ -287,11 +336,13 @@ export interface CoordinatorDefinition extends grpc.ServiceDefinition {
   AddPath: MethodDefinition<_farm_v1_AddPathChunk, _farm_v1_AddPathResponse, _farm_v1_AddPathChunk__Output, _farm_v1_AddPathResponse__Output>
   Cancel: MethodDefinition<_farm_v1_CancelRequest, _farm_v1_CancelResponse, _farm_v1_CancelRequest__Output, _farm_v1_CancelResponse__Output>
   Explain: MethodDefinition<_farm_v1_ExplainRequest, _farm_v1_ExplainResponse, _farm_v1_ExplainRequest__Output, _farm_v1_ExplainResponse__Output>
+  GetDoorInfo: MethodDefinition<_farm_v1_GetDoorInfoRequest, _farm_v1_GetDoorInfoResponse, _farm_v1_GetDoorInfoRequest__Output, _farm_v1_GetDoorInfoResponse__Output>
   GetInfo: MethodDefinition<_farm_v1_GetInfoRequest, _farm_v1_GetInfoResponse, _farm_v1_GetInfoRequest__Output, _farm_v1_GetInfoResponse__Output>
   GetNar: MethodDefinition<_farm_v1_GetNarRequest, _farm_v1_NarChunk, _farm_v1_GetNarRequest__Output, _farm_v1_NarChunk__Output>
   ListAgents: MethodDefinition<_farm_v1_ListAgentsRequest, _farm_v1_ListAgentsResponse, _farm_v1_ListAgentsRequest__Output, _farm_v1_ListAgentsResponse__Output>
   ListBuilds: MethodDefinition<_farm_v1_ListBuildsRequest, _farm_v1_ListBuildsResponse, _farm_v1_ListBuildsRequest__Output, _farm_v1_ListBuildsResponse__Output>
   Logs: MethodDefinition<_farm_v1_LogsRequest, _farm_v1_LogChunk, _farm_v1_LogsRequest__Output, _farm_v1_LogChunk__Output>
+  NixSession: MethodDefinition<_farm_v1_NixSessionInput, _farm_v1_NixSessionOutput, _farm_v1_NixSessionInput__Output, _farm_v1_NixSessionOutput__Output>
   QueryMissing: MethodDefinition<_farm_v1_QueryMissingRequest, _farm_v1_QueryMissingResponse, _farm_v1_QueryMissingRequest__Output, _farm_v1_QueryMissingResponse__Output>
   Retry: MethodDefinition<_farm_v1_RetryRequest, _farm_v1_RetryResponse, _farm_v1_RetryRequest__Output, _farm_v1_RetryResponse__Output>
   Status: MethodDefinition<_farm_v1_StatusRequest, _farm_v1_StatusResponse, _farm_v1_StatusRequest__Output, _farm_v1_StatusResponse__Output>

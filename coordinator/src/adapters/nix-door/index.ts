@@ -1,0 +1,2 @@
+export * from './session-api.js';
+export * from './door-command.js';
