@@ -5,6 +5,7 @@
  * FarmError the server sent (`farmErrorFromGrpc`); UNAVAILABLE additionally names the address
  * and how it was found, because "connection refused" alone does not tell which farm was tried.
  */
+import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { FarmError, GRPC_STATUS, farmErrorFromGrpc, type GrpcErrorLike } from '@farm/common';
 import {
   createCoordinatorClient,
@@ -15,6 +16,9 @@ import {
   type ExplainRequest,
   type ExplainResponse__Output,
   type GetInfoResponse__Output,
+  type GetDoorInfoResponse__Output,
+  type NixSessionInput,
+  type NixSessionOutput__Output,
   type ListAgentsResponse__Output,
   type LogChunk__Output,
   type LogsRequest,
@@ -62,6 +66,16 @@ export class FarmClient {
 
   getInfo(): Promise<GetInfoResponse__Output> {
     return this.unary('GetInfo', (o, cb) => this.raw.getInfo({}, o, cb));
+  }
+
+  /** Where the Nix door listens and its keys (`farm cache key`). */
+  getDoorInfo(): Promise<GetDoorInfoResponse__Output> {
+    return this.unary('GetDoorInfo', (o, cb) => this.raw.getDoorInfo({}, o, cb));
+  }
+
+  /** One Nix protocol session (`farm nix-stdio`): no deadline, it lasts as long as the client. */
+  nixSession(): ClientDuplexStream<NixSessionInput, NixSessionOutput__Output> {
+    return this.raw.nixSession();
   }
 
   queryMissing(paths: readonly string[]): Promise<string[]> {

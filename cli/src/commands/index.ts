@@ -13,6 +13,7 @@ import { LogsCommand } from './logs.js';
 import { NarDumpCommand } from './nar-dump.js';
 import { NarHashCommand } from './nar-hash.js';
 import { NarUnpackCommand } from './nar-unpack.js';
+import { NixStdioCommand } from './nix-stdio.js';
 import { RetryCommand } from './retry.js';
 import { StatusCommand } from './status.js';
 import { SubmitCommand } from './submit.js';
@@ -29,6 +30,7 @@ export const commands: CommandClass[] = [
   AgentsCommand,
   CoordinatorCommand,
   AgentCommand,
+  NixStdioCommand,
   DrvShowCommand,
   NarDumpCommand,
   NarHashCommand,

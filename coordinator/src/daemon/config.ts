@@ -3,6 +3,7 @@
  * CoordinatorConfig with defaults filled in, durations converted (`'15s'` → 15000) and unknown
  * keys rejected by name (compileConfig from @farm/common).
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { compileConfig, durationMs } from '@farm/common';
 
@@ -29,6 +30,39 @@ export interface CoordinatorConfig {
   /** 0 = none. */
   readonly defaultMaxSilentMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The Nix door's sessions (SSH and `farm nix-stdio`). */
+  readonly door: DoorConfig;
+  /** The SSH endpoint; undefined = not started. */
+  readonly ssh: SshConfig | undefined;
+  /** The HTTP binary cache; undefined = not started. */
+  readonly cache: CacheConfig | undefined;
+}
+
+export interface DoorConfig {
+  /** Door builds one client (SSH key, gRPC client) may run at once when its settings name none. */
+  readonly maxBuildsPerClient: number;
+  /** Largest single upload through the door (held in memory while it is checked), in bytes. */
+  readonly maxUploadBytes: number;
+}
+
+export interface SshConfig {
+  readonly listen: string;
+  /** Default `<stateDir>/door/ssh_host_ed25519_key`, created when missing. */
+  readonly hostKeyFile: string;
+  /** Default `<stateDir>/door/authorized_keys`. */
+  readonly authorizedKeysFile: string;
+  /** Per-key settings by key name or `SHA256:` fingerprint (authorized_keys farm-* options win). */
+  readonly keys: Readonly<Record<string, { readonly systems?: readonly string[]; readonly maxBuilds?: number }>>;
+}
+
+export interface CacheConfig {
+  readonly listen: string;
+  /** The signing key's name in `Sig:` lines and trusted-public-keys. */
+  readonly keyName: string;
+  /** Nix-format secret key file; default `<stateDir>/cache/secret-key`, created when missing. */
+  readonly secretKeyFile: string;
+  readonly compression: string;
+  readonly priority: number;
 }
 
 export const COORDINATOR_CONFIG_DEFAULTS = {
@@ -47,6 +81,10 @@ export const COORDINATOR_CONFIG_DEFAULTS = {
   defaultTimeoutMs: 0,
   defaultMaxSilentMs: 0,
   logLevel: 'info',
+  door: { maxBuildsPerClient: 16, maxUploadBytes: 2 * 1024 * 1024 * 1024 },
+  cacheKeyName: 'farm-1',
+  cacheCompression: 'br',
+  cachePriority: 40,
 } as const;
 
 const D = COORDINATOR_CONFIG_DEFAULTS;
@@ -75,6 +113,37 @@ function coordinatorConfigSchema() {
       defaultTimeoutMs: duration.default(D.defaultTimeoutMs),
       defaultMaxSilentMs: duration.default(D.defaultMaxSilentMs),
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default(D.logLevel),
+      door: z
+        .object({
+          maxBuildsPerClient: z.number().int().positive().default(D.door.maxBuildsPerClient),
+          maxUploadBytes: z.number().int().positive().default(D.door.maxUploadBytes),
+        })
+        .strict()
+        .default({ ...D.door }),
+      ssh: z
+        .object({
+          listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'"),
+          hostKeyFile: nonEmpty.optional(),
+          authorizedKeysFile: nonEmpty.optional(),
+          keys: z
+            .record(
+              nonEmpty,
+              z.object({ systems: z.array(nonEmpty).optional(), maxBuilds: z.number().int().positive().optional() }).strict(),
+            )
+            .default({}),
+        })
+        .strict()
+        .optional(),
+      cache: z
+        .object({
+          listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'"),
+          keyName: nonEmpty.regex(/^[^:\s]+$/, 'a key name has no colon or spaces').default(D.cacheKeyName),
+          secretKeyFile: nonEmpty.optional(),
+          compression: z.enum(['none', 'br', 'gzip', 'zstd', 'xz']).default(D.cacheCompression),
+          priority: z.number().int().nonnegative().default(D.cachePriority),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     // An agent must get several heartbeats in per lease, or one lost ack fences it.
@@ -100,5 +169,25 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
     defaultTimeoutMs: c.defaultTimeoutMs,
     defaultMaxSilentMs: c.defaultMaxSilentMs,
     logLevel: c.logLevel,
+    door: { maxBuildsPerClient: c.door.maxBuildsPerClient, maxUploadBytes: c.door.maxUploadBytes },
+    ssh:
+      c.ssh === undefined
+        ? undefined
+        : {
+            listen: c.ssh.listen,
+            hostKeyFile: c.ssh.hostKeyFile ?? join(c.stateDir, 'door', 'ssh_host_ed25519_key'),
+            authorizedKeysFile: c.ssh.authorizedKeysFile ?? join(c.stateDir, 'door', 'authorized_keys'),
+            keys: Object.fromEntries(Object.entries(c.ssh.keys).map(([k, v]) => [k, { ...(v.systems ? { systems: v.systems } : {}), ...(v.maxBuilds ? { maxBuilds: v.maxBuilds } : {}) }])),
+          },
+    cache:
+      c.cache === undefined
+        ? undefined
+        : {
+            listen: c.cache.listen,
+            keyName: c.cache.keyName,
+            secretKeyFile: c.cache.secretKeyFile ?? join(c.stateDir, 'cache', 'secret-key'),
+            compression: c.cache.compression,
+            priority: c.cache.priority,
+          },
   };
 }

@@ -21,7 +21,9 @@ import { startResultsConsumer } from '../adapters/nats/results-consumer.js';
 import { JetStreamLogSource } from '../adapters/nats/jetstream-log-source.js';
 import { openCoordinatorState } from '../adapters/state/open-state.js';
 import { openFarmStore } from '../adapters/store/lmdb-farm-store.js';
-import { FarmService } from '../service/farm-service.js';
+import { FarmService, FARM_VERSION } from '../service/farm-service.js';
+import { DoorBuilds } from '../service/door-builds.js';
+import { createNixDoor } from '../adapters/nix-door/nix-door.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -84,7 +86,10 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     service.start();
 
     const logs = new JetStreamLogSource(js, jsm, logger.child({ component: 'logs' }));
-    const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }) }, config.listen);
+    const builds = new DoorBuilds({ service, store, logs, clock, logger: logger.child({ component: 'door' }), defaultMaxBuilds: config.door.maxBuildsPerClient });
+    const door = createNixDoor({ store, builds, logger: logger.child({ component: 'door' }), maxUploadBytes: config.door.maxUploadBytes, version: `farm ${FARM_VERSION}` });
+    const doorInfo = { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' };
+    const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }), door, doorInfo: () => doorInfo }, config.listen);
     parts.push({ name: 'gRPC server', close: () => grpc.close() });
 
     logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);

@@ -70,6 +70,14 @@ export interface FarmStore {
    */
   addDerivations(list: readonly { readonly drvPath: string; readonly aterm: Uint8Array | string }[]): Promise<AddResult[]>;
   getDerivation(drvPath: string): Promise<Derivation | undefined>;
+  /**
+   * Records the derivation a Nix client sent with BuildDerivation (spec §5.4: no inputDrvs,
+   * inputSrcs = the whole input closure) so that it can be scheduled like any other. Its drv
+   * path does NOT become valid — the farm never saw the real `.drv`, and its output paths can
+   * only be taken as given. A derivation already known under that path is kept ('known'); an
+   * uploaded real `.drv` later replaces a recorded one.
+   */
+  recordBasicDerivation(drvPath: string, drv: Derivation): Promise<'stored' | 'known'>;
   getDerivationAterm(drvPath: string): Promise<Uint8Array | undefined>;
 
   close(): Promise<void>;

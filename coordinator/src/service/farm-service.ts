@@ -47,6 +47,7 @@ import type {
 } from '@farm/proto';
 import { INLINE_NARS_BUDGET, INLINE_NARS_REPLY_BUDGET } from '@farm/proto';
 import { DurationModel } from '../core/duration-model.js';
+import { capacityProblem } from '../core/routing.js';
 import type { RetryPolicy } from '../core/retry-policy.js';
 import { Scheduler } from '../core/scheduler.js';
 import type { AssignmentOut, BuildOutcome, SchedulerEvent } from '../core/scheduler-types.js';
@@ -355,10 +356,7 @@ export class FarmService implements AgentApi {
     const client = str(request.client, 'client', 256);
     const timeoutMs = uint(request.timeoutMs, 'timeoutMs');
     const maxSilentMs = uint(request.maxSilentMs, 'maxSilentMs');
-    const missing = await this.store.missing(roots);
-    if (missing.length > 0) {
-      throw new FarmError('FAILED_PRECONDITION', `root derivation ${missing[0]} is not in the farm store (upload it first)`, { path: missing[0]! });
-    }
+    // loadGraph refuses a root the store has no derivation for (uploaded, or recorded by the Nix door).
     const loaded = await farmErrors(() => loadGraph(this.store, roots));
     this.assertOpen();
     const id = this.ids.next('sub');
@@ -477,6 +475,14 @@ export class FarmService implements AgentApi {
       },
       request,
     );
+  }
+
+  /**
+   * Why no connected agent could build a job needing `system` and `requiredFeatures`, or undefined
+   * when one fits (the Nix door fails such a build at once instead of letting it wait).
+   */
+  capacityProblemFor(system: string, requiredFeatures: readonly string[]): string | undefined {
+    return capacityProblem({ system, requiredFeatures: [...requiredFeatures] }, this.agents.all().map((a) => a.capabilities));
   }
 
   agentCapabilities(): Capabilities[] {

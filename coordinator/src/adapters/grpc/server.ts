@@ -15,7 +15,7 @@ import { FARM_VERSION, type FarmService } from '../../service/farm-service.js';
 import { eventToProto } from '../../service/views.js';
 import { uint } from '../../service/validate.js';
 import { toServiceError } from './errors.js';
-import { followLogs } from './logs.js';
+import { followLogs } from '../../service/follow-logs.js';
 import { narChunksOf } from './uploads.js';
 import { serveNixSession, type NixSessionCall } from './nix-session.js';
 import type { NixDoor } from '../nix-door/session-api.js';

@@ -28,6 +28,7 @@ import { FarmError, silentLogger, systemClock, type Clock, type Logger } from '@
 import {
   isNixFormatError,
   parseDerivation,
+  serialiseDerivationBytes,
   parseNarBytes,
   parseStorePath,
   sortedBytewise,
@@ -403,6 +404,18 @@ export class LmdbFarmStore implements FarmStore {
     const drv = parseDerivation(bytes);
     this.rememberParsed(drvPath, drv, bytes.length);
     return drv;
+  }
+
+  async recordBasicDerivation(drvPath: string, drv: Derivation): Promise<'stored' | 'known'> {
+    const sp = parseStorePath(drvPath);
+    if (!sp.name.endsWith('.drv')) throw new FarmError('INVALID_ARGUMENT', `'${drvPath}' is not a .drv store path`);
+    if (drv.inputDrvs.size > 0) throw new FarmError('INVALID_ARGUMENT', `${drvPath}: a recorded basic derivation has no input derivations`);
+    if ((await this.getDerivation(drvPath)) !== undefined) return 'known';
+    const bytes = serialiseDerivationBytes(drv);
+    if (bytes.length > this.limits.maxAtermSize) throw new FarmError('INVALID_ARGUMENT', `${drvPath}: derivation of ${bytes.length} bytes exceeds the limit of ${this.limits.maxAtermSize} bytes`);
+    await this.dbs.derivations.put(drvPath, Buffer.from(bytes));
+    this.rememberParsed(drvPath, drv, bytes.length);
+    return 'stored';
   }
 
   private rememberParsed(drvPath: string, drv: Derivation, bytes: number): void {

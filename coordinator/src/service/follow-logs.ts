@@ -9,8 +9,8 @@
  * The job's state is re-checked on every eof chunk and on every committed change of the job.
  */
 import type { LogChunk__Output } from '@farm/proto';
-import type { LogSource } from '../../ports/log-source.js';
-import type { FarmService } from '../../service/farm-service.js';
+import type { LogSource } from '../ports/log-source.js';
+import type { FarmService } from './farm-service.js';
 
 export interface FollowDeps {
   readonly service: FarmService;
