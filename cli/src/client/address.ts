@@ -9,13 +9,14 @@
  * be reported together with where it came from.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { FarmError } from '@farm/common';
 
 export const ADDRESS_FILE = 'address.json';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+import { defaultStateDir, type Env } from './state-dir.js';
+
+export { defaultStateDir, type Env };
 
 /** What `farm up` records for clients. */
 export interface AddressFile {
@@ -26,15 +27,10 @@ export interface AddressFile {
   readonly pid: number;
   /** ISO timestamp. */
   readonly startedAt: string;
-}
-
-export function defaultStateDir(env: Env = process.env): string {
-  const explicit = env['FARM_STATE_DIR'];
-  if (explicit !== undefined && explicit !== '') return explicit;
-  const xdg = env['XDG_STATE_HOME'];
-  if (xdg !== undefined && xdg !== '') return join(xdg, 'farm');
-  const home = env['HOME'] !== undefined && env['HOME'] !== '' ? env['HOME'] : homedir();
-  return join(home, '.local', 'state', 'farm');
+  /** The Nix door: its local socket (farm-nix-stdio), SSH host:port, binary cache URL. */
+  readonly door?: string;
+  readonly ssh?: string;
+  readonly cache?: string;
 }
 
 /** Writes `<stateDir>/address.json` atomically (temp file + rename), creating the dir. */
@@ -71,6 +67,9 @@ export function readAddressFile(stateDir: string): AddressFile | undefined {
     nats: typeof o.nats === 'string' ? o.nats : '',
     pid: typeof o.pid === 'number' ? o.pid : 0,
     startedAt: typeof o.startedAt === 'string' ? o.startedAt : '',
+    ...(typeof o.door === 'string' ? { door: o.door } : {}),
+    ...(typeof o.ssh === 'string' ? { ssh: o.ssh } : {}),
+    ...(typeof o.cache === 'string' ? { cache: o.cache } : {}),
   };
 }
 

@@ -123,7 +123,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
     });
     await waitForAgents(coordinator.grpcAddress, names, 60_000);
 
-    writeAddressFile(stateDir, { grpc: coordinator.grpcAddress, nats: natsUrl, pid: process.pid, startedAt: new Date().toISOString() });
+    writeAddressFile(stateDir, { grpc: coordinator.grpcAddress, nats: natsUrl, pid: process.pid, startedAt: new Date().toISOString(), door: coordinator.doorSocket });
     stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
     return { grpcAddress: coordinator.grpcAddress, natsUrl, agentNames: names, stop: stopAll };
   } catch (e) {

@@ -43,6 +43,8 @@ export interface DoorConfig {
   readonly maxBuildsPerClient: number;
   /** Largest single upload through the door (held in memory while it is checked), in bytes. */
   readonly maxUploadBytes: number;
+  /** The local socket `farm-nix-stdio` connects to; default `<stateDir>/nix-door.sock`. */
+  readonly socket: string;
 }
 
 export interface SshConfig {
@@ -117,6 +119,7 @@ function coordinatorConfigSchema() {
         .object({
           maxBuildsPerClient: z.number().int().positive().default(D.door.maxBuildsPerClient),
           maxUploadBytes: z.number().int().positive().default(D.door.maxUploadBytes),
+          socket: nonEmpty.optional(),
         })
         .strict()
         .default({ ...D.door }),
@@ -169,7 +172,7 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
     defaultTimeoutMs: c.defaultTimeoutMs,
     defaultMaxSilentMs: c.defaultMaxSilentMs,
     logLevel: c.logLevel,
-    door: { maxBuildsPerClient: c.door.maxBuildsPerClient, maxUploadBytes: c.door.maxUploadBytes },
+    door: { maxBuildsPerClient: c.door.maxBuildsPerClient, maxUploadBytes: c.door.maxUploadBytes, socket: c.door.socket ?? join(c.stateDir, 'nix-door.sock') },
     ssh:
       c.ssh === undefined
         ? undefined

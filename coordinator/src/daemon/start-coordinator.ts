@@ -24,6 +24,7 @@ import { openFarmStore } from '../adapters/store/lmdb-farm-store.js';
 import { FarmService, FARM_VERSION } from '../service/farm-service.js';
 import { DoorBuilds } from '../service/door-builds.js';
 import { createNixDoor } from '../adapters/nix-door/nix-door.js';
+import { startSocketDoor } from '../adapters/nix-door/socket-door.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -34,6 +35,8 @@ export interface StartCoordinatorDeps {
 export interface RunningCoordinator {
   /** `host:port` the gRPC server is bound to. */
   readonly grpcAddress: string;
+  /** The Nix door's local socket (for farm-nix-stdio). */
+  readonly doorSocket: string;
   close(): Promise<void>;
 }
 
@@ -91,9 +94,11 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     const doorInfo = { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' };
     const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }), door, doorInfo: () => doorInfo }, config.listen);
     parts.push({ name: 'gRPC server', close: () => grpc.close() });
+    const socketDoor = await startSocketDoor(door, resolve(config.door.socket), logger.child({ component: 'door-socket' }));
+    parts.push({ name: 'door socket', close: () => socketDoor.close() });
 
     logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);
-    return { grpcAddress: grpc.address, close: closeAll };
+    return { grpcAddress: grpc.address, doorSocket: socketDoor.path, close: closeAll };
   } catch (e) {
     await closeAll().catch(() => undefined);
     throw e;

@@ -25,7 +25,9 @@ function sink(call: NixSessionCall, kind: 'stdout' | 'stderr'): Writable {
 }
 
 export async function serveNixSession(call: NixSessionCall, door: NixDoor, signal: AbortSignal, defaultClient: string): Promise<void> {
-  const it = (call as AsyncIterable<NixSessionInput__Output>)[Symbol.asyncIterator]();
+  // Not `for await`/[Symbol.asyncIterator]: finishing that iterator destroys the whole duplex
+  // stream, so nothing could be written after the client's stdin ends (its half-close).
+  const it = call.iterator({ destroyOnReturn: false }) as AsyncIterator<NixSessionInput__Output>;
   const first = await it.next();
   if (first.done === true || first.value.kind !== 'open' || first.value.open === null || first.value.open === undefined) {
     throw new FarmError('INVALID_ARGUMENT', 'NixSession must start with an open message naming the mode');
