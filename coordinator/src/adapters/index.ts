@@ -4,3 +4,4 @@ export * from './state/index.js';
 export * from './grpc/index.js';
 export * from './nats/index.js';
 export * from './nix-door/index.js';
+export * from './ssh/index.js';
