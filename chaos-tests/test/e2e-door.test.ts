@@ -1,0 +1,163 @@
+/**
+ * The Nix door end to end (issue 6), with the real Nix 2.8 client: `nix-build --max-jobs 0
+ * --builders 'ssh-ng://localhost?remote-program=farm-nix-stdio …'` (and `ssh://`) offloads every
+ * derivation of an expression to a `farm up`; the client's store then holds the same output paths
+ * with the same NAR hashes as the real Nix building the expression itself. Also: a failing build
+ * fails in the client with the builder's log, an aarch64-linux derivation runs on the emulated
+ * aarch64 agent, `nix copy` to and from the farm round-trips a closure, and malformed protocol
+ * bytes end only their own session.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, REPO_ROOT, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
+import { FarmClient } from '../src/index.js';
+
+const RELAY = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
+const NONCE = `${Date.now()}-${process.pid}`;
+
+let dir: TempDir;
+let farm: FarmUp;
+let exprFile: string;
+let client: FarmClient;
+
+const farmEnv = (): NodeJS.ProcessEnv => ({ ...process.env, FARM_STATE_DIR: farm.stateDir, FARM_COORDINATOR: '', HOME: dir.path, XDG_CACHE_HOME: join(dir.path, 'cache') });
+
+/**
+ * Three derivations in a chain (one with two outputs, each output referring to its input), a
+ * failing one and an aarch64-linux one. Shell built-ins only: a sandbox has no coreutils.
+ */
+const EXPRESSION = `
+{ nonce }:
+let
+  sh = args: name: extra: derivation ({ inherit name; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" args ]; } // extra);
+  a = sh "echo building a; echo a-\${nonce} > $out" "door-a" { };
+  b = sh "echo building b; read x < \${a}; echo \\"b from $x \${a}\\" > $out; echo dev > $dev" "door-b" { outputs = [ "out" "dev" ]; };
+  c = sh "read x < \${b}; read y < \${b.dev}; echo \\"c: $x $y \${b.dev}\\" > $out" "door-c" { };
+  fails = sh "echo this build fails on purpose; echo last words before exit 3; exit 3" "door-fails-\${nonce}" { };
+  arm = derivation { name = "door-arm-\${nonce}"; system = "aarch64-linux"; builder = "/bin/sh"; args = [ "-c" "echo arm > $out" ]; };
+in { inherit a b c fails arm; }
+`;
+
+function nix(args: readonly string[], env: NodeJS.ProcessEnv = farmEnv()): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env, maxBuffer: 64 << 20, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lines(s: string): string[] {
+  return s.split('\n').filter((l) => l !== '');
+}
+
+function freshStore(name: string): string {
+  return join(dir.path, `store-${name}`);
+}
+
+function builders(scheme: 'ssh' | 'ssh-ng', systems = 'x86_64-linux,aarch64-linux'): string {
+  return `${scheme}://localhost?remote-program=${RELAY} ${systems} - 4`;
+}
+
+/** nix-build of `attr` in a fresh client store, everything offloaded through the door. */
+function offload(attr: string, scheme: 'ssh' | 'ssh-ng', store: string, nonce = NONCE): { code: number; stdout: string; stderr: string } {
+  return nix(['nix-build', '--store', store, exprFile, '-A', attr, '--argstr', 'nonce', nonce, '--no-out-link', '--max-jobs', '0', '--option', 'substituters', '', '--builders', builders(scheme)]);
+}
+
+/** What the real Nix builds from the same expression in this machine's own store: path → NAR hash. */
+function localBuild(attr: string, nonce = NONCE): Map<string, string> {
+  const outs = lines(execFileSync('nix-build', [exprFile, '-A', attr, '--argstr', 'nonce', nonce, '--no-out-link', '--option', 'substituters', ''], { encoding: 'utf8' }));
+  const closure = lines(execFileSync('nix-store', ['-qR', ...outs], { encoding: 'utf8' }));
+  return new Map(closure.map((p) => [p, execFileSync('nix-store', ['-q', '--hash', p], { encoding: 'utf8' }).trim()]));
+}
+
+function hashIn(store: string, path: string): string {
+  return execFileSync('nix-store', ['--store', store, '-q', '--hash', path], { encoding: 'utf8' }).trim();
+}
+
+before(async () => {
+  dir = await makeTempDir('farm-door-');
+  exprFile = join(dir.path, 'door.nix');
+  writeFileSync(exprFile, EXPRESSION);
+  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '1', '--max-jobs', '2', '--emulation', 'qemu'] });
+  client = new FarmClient(farm.grpc);
+});
+
+after(async () => {
+  client?.close();
+  const code = await farm?.stop();
+  await dir?.remove();
+  assert.equal(code, 0, 'farm up stops cleanly on Ctrl-C');
+});
+
+for (const scheme of ['ssh-ng', 'ssh'] as const) {
+  test(`nix-build --max-jobs 0 --builders '${scheme}://localhost?remote-program=farm-nix-stdio': every derivation built on the farm, same paths and NAR hashes as a local build`, async () => {
+    const store = freshStore(scheme);
+    const nonce = `${NONCE}-${scheme}`; // each scheme builds its own derivations, none already valid
+    const r = offload('c', scheme, store, nonce);
+    assert.equal(r.code, 0, `nix-build failed:\n${r.stderr.slice(-4000)}`);
+    const out = lines(r.stdout)[0]!;
+    const built = lines(r.stderr).filter((l) => l.startsWith('building ') && l.includes(`on '${scheme}://localhost`));
+    assert.ok(built.length >= 1, `the client offloaded (stderr:\n${r.stderr.slice(-2000)})`);
+    const reference = localBuild('c', nonce);
+    assert.ok(reference.has(out), `the farm's output ${out} is the path the real Nix computes`);
+    for (const [path, hash] of reference) assert.equal(hashIn(store, path), hash, `${path} has the NAR hash of the local build`);
+    // Built by the farm, not somewhere else: the coordinator recorded a build of each derivation.
+    for (const path of reference.keys()) {
+      const drv = execFileSync('nix-store', ['-q', '--deriver', path], { encoding: 'utf8' }).trim();
+      const records = await client.builds(drv);
+      assert.ok(records.some((b) => b.status === 'built'), `the farm built ${drv}`);
+    }
+  });
+}
+
+test('a build that fails on the farm fails in the client, with the builder log visible (ssh-ng and ssh)', () => {
+  for (const scheme of ['ssh-ng', 'ssh'] as const) {
+    const r = offload('fails', scheme, freshStore(`fails-${scheme}`), `${NONCE}-${scheme}`);
+    assert.notEqual(r.code, 0, 'nix-build fails');
+    assert.match(r.stderr, /this build fails on purpose/, `${scheme}: the build log reaches the client`);
+    assert.match(r.stderr, /last words before exit 3/);
+    assert.match(r.stderr, /failed with exit code 3/, `${scheme}: the builder's exit code is named`);
+  }
+});
+
+test('an aarch64-linux derivation offloaded through the door runs on the farm’s aarch64 agent', async () => {
+  const store = freshStore('arm');
+  const r = offload('arm', 'ssh-ng', store);
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const drv = lines(execFileSync('nix-instantiate', ['--store', store, exprFile, '-A', 'arm', '--argstr', 'nonce', NONCE], { encoding: 'utf8', env: farmEnv() }))[0]!;
+  const records = await client.builds(drv);
+  assert.equal(records.length, 1, `one build of ${drv}`);
+  assert.match(records[0]!.agentId, /-aarch64$/, `built on ${records[0]!.agentId}`);
+  assert.equal(records[0]!.status, 'built');
+});
+
+test('nix copy --to ssh-ng://… then --from ssh-ng://… into a fresh store round-trips a closure', () => {
+  // A closure made by the client itself (never built by the farm): the outputs of the chain.
+  const local = localBuild('c');
+  const roots = [...local.keys()];
+  const to = nix(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'substituters', '', '--no-check-sigs', '--to', `ssh-ng://localhost?remote-program=${RELAY}`, ...roots]);
+  assert.equal(to.code, 0, to.stderr);
+  const fresh = freshStore('copy-from');
+  const from = nix(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'substituters', '', '--no-check-sigs', '--from', `ssh-ng://localhost?remote-program=${RELAY}`, '--to', fresh, ...roots]);
+  assert.equal(from.code, 0, from.stderr);
+  for (const [path, hash] of local) assert.equal(hashIn(fresh, path), hash, `${path} came back intact`);
+  const viaServe = freshStore('copy-from-serve');
+  const serve = nix(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'substituters', '', '--no-check-sigs', '--from', `ssh://localhost?remote-program=${RELAY}`, '--to', viaServe, ...roots]);
+  assert.equal(serve.code, 0, serve.stderr);
+  for (const [path, hash] of local) assert.equal(hashIn(viaServe, path), hash, `${path} came back intact over ssh://`);
+});
+
+test('malformed protocol bytes end only their own session, with a clear error', () => {
+  for (const [args, bytes, expected] of [
+    [['--stdio'], Buffer.from('not the worker magic at all'), /bad magic|unexpected end/],
+    [['--serve', '--write'], Buffer.concat([Buffer.from('eb9d0c39000000000702000000000000', 'hex'), Buffer.from('ff00000000000000', 'hex')]), /unknown serve command 255/],
+  ] as const) {
+    const r = spawnSync(RELAY, [...args], { input: bytes, env: farmEnv(), encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 1, `exit status 1 (${r.stderr})`);
+    assert.match(r.stderr, /^farm: error: /m);
+    assert.match(r.stderr, expected);
+  }
+  // The farm still answers.
+  const again = offload('a', 'ssh-ng', freshStore('after-garbage'));
+  assert.equal(again.code, 0, again.stderr.slice(-2000));
+});
