@@ -46,7 +46,8 @@ export async function startSocketDoor(door: NixDoor, path: string, logger: Logge
   await mkdir(dirname(path), { recursive: true });
   await rm(path, { force: true }); // a socket file left by a previous run
   const sessions = new Set<AbortController>();
-  const server: Server = createServer((socket) => {
+  // allowHalfOpen: the client ends its side when its stdin ends; our answers and the exit frame still follow.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     const ac = new AbortController();
     sessions.add(ac);
     socket.on('error', (e) => logger.debug({ err: e }, 'door socket client error'));
