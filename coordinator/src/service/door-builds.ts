@@ -28,6 +28,7 @@ import type { FarmStore } from '../ports/farm-store.js';
 import type { LogSource } from '../ports/log-source.js';
 import type { EventRow } from './coordinator-state.js';
 import type { FarmService } from './farm-service.js';
+import { ClientSlots } from './client-slots.js';
 import { followLogs } from './follow-logs.js';
 
 /** Who asks, with their per-key settings (the door's DoorPrincipal). */
@@ -68,7 +69,7 @@ const SUCCEEDED = 'JOB_STATE_SUCCEEDED';
 const ALREADY_VALID = 'JOB_STATE_ALREADY_VALID';
 
 export class DoorBuilds {
-  private readonly slots = new Map<string, { running: number; waiting: (() => void)[] }>();
+  private readonly slots = new ClientSlots();
 
   constructor(private readonly deps: DoorBuildsDeps) {}
 
@@ -228,30 +229,8 @@ export class DoorBuilds {
     }
   }
 
-  private async acquire(client: DoorClient, signal: AbortSignal): Promise<() => void> {
-    const limit = Math.max(1, client.maxBuilds ?? this.deps.defaultMaxBuilds);
-    let s = this.slots.get(client.name);
-    if (s === undefined) this.slots.set(client.name, (s = { running: 0, waiting: [] }));
-    const slot = s;
-    while (slot.running >= limit && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal.removeEventListener('abort', wake);
-          resolve();
-        };
-        slot.waiting.push(wake);
-        signal.addEventListener('abort', wake, { once: true });
-      });
-    }
-    slot.running++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      slot.running--;
-      slot.waiting.shift()?.();
-      if (slot.running === 0 && slot.waiting.length === 0) this.slots.delete(client.name);
-    };
+  private acquire(client: DoorClient, signal: AbortSignal): Promise<() => void> {
+    return this.slots.acquire(client.name, client.maxBuilds ?? this.deps.defaultMaxBuilds, signal);
   }
 }
 
