@@ -39,8 +39,10 @@ export class ClientSlots {
       if (released) return;
       released = true;
       s.running--;
-      s.waiting[0]?.();
-      if (s.running === 0 && s.waiting.length === 0) this.slots.delete(client);
+      const next = s.waiting[0];
+      // A woken waiter takes the slot on its next turn: keep the entry for it.
+      if (next !== undefined) next();
+      else if (s.running === 0) this.slots.delete(client);
     };
   }
 }
