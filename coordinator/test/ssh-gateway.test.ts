@@ -4,7 +4,8 @@
  * bytes both ways, the commands Nix sends and the modes they map to, refusals (unknown command,
  * shell, unknown key), forced commands, farm-* options and config `keys` reaching the principal,
  * authorized_keys edits taking effect, ControlMaster multiplexing, the host key kept across
- * restarts, and a killed client or a closing gateway aborting the door session.
+ * restarts, a killed client or a closing gateway aborting the door session — and real Nix
+ * (nix copy / path-info over ssh-ng:// and ssh://) reaching a farm store through the real door.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,8 @@ import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { createLogger, type Logger } from '@farm/common';
 import { makeTempDir, type TempDir } from '@farm/testkit';
-import { startSshGateway, type DoorPrincipal, type NixDoor, type NixSessionMode, type NixSessionStreams, type RunningSshGateway } from '../src/index.js';
+import { withStore } from './store-fixtures.js';
+import { createNixDoor, startSshGateway, type DoorPrincipal, type NixDoor, type NixSessionMode, type NixSessionStreams, type RunningSshGateway } from '../src/index.js';
 
 const run = promisify(execFile);
 
@@ -42,6 +44,8 @@ class EchoDoor implements NixDoor {
       if (!output.write(chunk as Buffer)) await Promise.race([once(output, 'drain'), once(signal, 'abort')]);
     }
     if (signal.aborted) return 1;
+    // Output after stdin's EOF still reaches the client (Nix half-closes; replies may follow).
+    if (principal.name === 'late') output.write('|after-eof');
     return principal.name === 'three' ? 3 : 0;
   }
 }
@@ -136,7 +140,7 @@ function logged(msg: string): Array<Record<string, unknown>> {
 
 before(async () => {
   dir = await makeTempDir('farm-ssh-');
-  for (const name of ['alice', 'bob', 'carol', 'three', 'forced', 'dave', 'mallory', 'restricted']) keys[name] = await makeKey(dir.path, name);
+  for (const name of ['alice', 'bob', 'carol', 'three', 'forced', 'dave', 'mallory', 'restricted', 'late', 'nix']) keys[name] = await makeKey(dir.path, name);
   const k = (n: string) => keys[n]!.publicLine;
   authorizedKeys = join(dir.path, 'authorized_keys');
   await writeFile(
@@ -150,6 +154,8 @@ before(async () => {
       `command="nix-store --serve --write" ${k('forced')}`,
       `from="10.0.0.1" ${k('dave')}`,
       `restrict ${k('restricted')}`,
+      `farm-name=late ${k('late')}`,
+      k('nix'),
       '',
     ].join('\n'),
   );
@@ -188,6 +194,12 @@ test('bytes both ways: header, stderr line, 1 MiB echoed; stdin EOF ends the ses
   assert.equal(end['mode'], 'worker');
   assert.equal(end['status'], 0);
   assert.equal(typeof end['durationMs'], 'number');
+});
+
+test('output written after the client ended stdin still arrives, before the exit status', async () => {
+  const r = await ssh(keys['late']!, ['nix-daemon', '--stdio'], 'in');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString(), 'worker late - -\nin|after-eof');
 });
 
 test('the commands Nix sends map to their modes (full paths, --, farm nix-stdio)', async () => {
@@ -417,4 +429,31 @@ test('the host key is created once (mode 0600) and reused; close() aborts open s
     await g1.close();
     await g2?.close();
   }
+});
+
+test('real Nix through the gateway and the farm door: nix copy --to ssh-ng:// and ssh://, nix path-info --store', async () => {
+  await withStore(async (store) => {
+    const quiet = createLogger({ name: 'ssh-test', level: 'silent' });
+    const nixDoor = createNixDoor({ store, builds: {} as never, logger: quiet, maxUploadBytes: 1 << 24, version: '2.8.0' });
+    const g = await startSshGateway({ door: nixDoor, logger: quiet }, { listen: '127.0.0.1:0', hostKeyFile: join(dir.path, 'nix-host-key'), authorizedKeysFile: authorizedKeys });
+    try {
+      const env = {
+        ...process.env,
+        NIX_SSHOPTS: sshArgs(keys['nix']!, portOf(g), []).join(' '),
+        NIX_CONFIG: 'experimental-features = nix-command',
+      };
+      const file = join(dir.path, 'door-file.txt');
+      await writeFile(file, `through the ssh door ${randomBytes(8).toString('hex')}\n`);
+      const path = (await run('nix-store', ['--add', file], { env })).stdout.trim();
+      assert.equal(await store.isValidPath(path), false);
+      await run('nix', ['copy', '--to', 'ssh-ng://farm@127.0.0.1', path], { env });
+      assert.equal(await store.isValidPath(path), true);
+      for (const url of ['ssh-ng://farm@127.0.0.1', 'ssh://farm@127.0.0.1']) {
+        const { stdout } = await run('nix', ['path-info', '--store', url, path], { env });
+        assert.equal(stdout.trim(), path, url);
+      }
+    } finally {
+      await g.close();
+    }
+  });
 });
