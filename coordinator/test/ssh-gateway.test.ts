@@ -23,6 +23,8 @@ import { withStore } from './store-fixtures.js';
 import { createNixDoor, startSshGateway, type DoorPrincipal, type NixDoor, type NixSessionMode, type NixSessionStreams, type RunningSshGateway } from '../src/index.js';
 
 const run = promisify(execFile);
+/** Every test ends well within this; a hung ssh fails the test instead of the whole run. */
+const T = { timeout: 30_000 };
 
 interface DoorCall {
   readonly mode: NixSessionMode;
@@ -130,6 +132,11 @@ function printed(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
+/** Polls `ok` (a log line written when the server notices the client's close); the test's timeout bounds it. */
+async function waitFor(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setTimeout(r, 20));
+}
+
 function captureLogger(lines: string[]): Logger {
   return createLogger({ name: 'ssh-test', level: 'debug' }, { write: (s: string) => void lines.push(s) });
 }
@@ -178,7 +185,7 @@ after(async () => {
   await dir?.remove();
 });
 
-test('bytes both ways: header, stderr line, 1 MiB echoed; stdin EOF ends the session with status 0', async () => {
+test('bytes both ways: header, stderr line, 1 MiB echoed; stdin EOF ends the session with status 0', T, async () => {
   const payload = randomBytes(1024 * 1024);
   const r = await ssh(keys['alice']!, ['nix-daemon', '--stdio'], payload);
   assert.equal(r.code, 0, r.stderr);
@@ -196,13 +203,13 @@ test('bytes both ways: header, stderr line, 1 MiB echoed; stdin EOF ends the ses
   assert.equal(typeof end['durationMs'], 'number');
 });
 
-test('output written after the client ended stdin still arrives, before the exit status', async () => {
+test('output written after the client ended stdin still arrives, before the exit status', T, async () => {
   const r = await ssh(keys['late']!, ['nix-daemon', '--stdio'], 'in');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.toString(), 'worker late - -\nin|after-eof');
 });
 
-test('the commands Nix sends map to their modes (full paths, --, farm nix-stdio)', async () => {
+test('the commands Nix sends map to their modes (full paths, --, farm nix-stdio)', T, async () => {
   const cases: Array<[string[], NixSessionMode]> = [
     [['nix-store', '--serve', '--write'], 'serve-write'],
     [['nix-store', '--serve'], 'serve'],
@@ -219,7 +226,7 @@ test('the commands Nix sends map to their modes (full paths, --, farm nix-stdio)
   }
 });
 
-test('an unknown command: one line on stderr naming it and what is offered, status 127, no door session', async () => {
+test('an unknown command: one line on stderr naming it and what is offered, status 127, no door session', T, async () => {
   const before = door.calls.length;
   const r = await ssh(keys['alice']!, ['ls', '-la', '/']);
   assert.equal(r.code, 127);
@@ -229,13 +236,13 @@ test('an unknown command: one line on stderr naming it and what is offered, stat
   assert.equal(door.calls.length, before);
 });
 
-test('a shell is refused with what to use instead, status 1', async () => {
+test('a shell is refused with what to use instead, status 1', T, async () => {
   const r = await ssh(keys['alice']!, [], '', ['-T']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^farm: interactive shells are not offered; .*ssh-ng:\/\//);
 });
 
-test('pty and env requests are accepted and ignored; restrict refuses the pty (as sshd does) but needs none', async () => {
+test('pty and env requests are accepted and ignored; restrict refuses the pty (as sshd does) but needs none', T, async () => {
   const a = await ssh(keys['alice']!, ['nix-daemon', '--stdio'], 'x', ['-tt', '-o', 'SetEnv=FOO=bar']);
   assert.equal(a.code, 0, a.stderr);
   assert.match(a.stdout.toString(), /^worker alice@test - -\r?\n/);
@@ -248,10 +255,11 @@ test('pty and env requests are accepted and ignored; restrict refuses the pty (a
   assert.equal(n.stdout.toString(), 'worker restricted@test - -\ny');
 });
 
-test('an unknown key, and a line with an option the door does not understand, are refused', async () => {
+test('an unknown key, and a line with an option the door does not understand, are refused', T, async () => {
   const m = await ssh(keys['mallory']!, ['nix-daemon', '--stdio']);
   assert.equal(m.code, 255);
   assert.match(m.stderr, /Permission denied \(publickey\)/);
+  await waitFor(() => logged('ssh client disconnected without authenticating').some((l) => (l['refusedKeys'] as string[]).includes(keys['mallory']!.fingerprint)));
   const d = await ssh(keys['dave']!, ['nix-daemon', '--stdio']);
   assert.equal(d.code, 255);
   assert.match(d.stderr, /Permission denied/);
@@ -259,7 +267,7 @@ test('an unknown key, and a line with an option the door does not understand, ar
   assert.ok(warned, 'the skipped line is logged with file and line');
 });
 
-test('password and keyboard-interactive are refused', async () => {
+test('password and keyboard-interactive are refused', T, async () => {
   for (const method of ['password', 'keyboard-interactive'] as const) {
     const client = new ssh2.Client();
     const failed = new Promise<Error & { level?: string }>((resolve) => client.once('error', resolve));
@@ -304,7 +312,7 @@ function parsed(text: string | Buffer): ParsedKey {
   return Array.isArray(k) ? (k[0] as ParsedKey) : k;
 }
 
-test('a listed public key with a signature from another key is refused', async () => {
+test('a listed public key with a signature from another key is refused', T, async () => {
   const offered = parsed(keys['alice']!.publicLine);
   const signer = parsed(await readFile(keys['mallory']!.path));
   const client = new ssh2.Client();
@@ -318,7 +326,7 @@ test('a listed public key with a signature from another key is refused', async (
   assert.ok(logLines.some((l) => l.includes('signature does not verify')));
 });
 
-test('sftp and port forwarding are refused', async () => {
+test('sftp and port forwarding are refused', T, async () => {
   const sftp = await ssh(keys['alice']!, ['sftp'], '', ['-s']);
   assert.equal(sftp.code, 255);
   assert.match(sftp.stderr, /subsystem request failed/);
@@ -327,7 +335,7 @@ test('sftp and port forwarding are refused', async () => {
   assert.match(forward.stderr, /remote port forwarding failed/);
 });
 
-test('a forced command= wins over what the client asked', async () => {
+test('a forced command= wins over what the client asked', T, async () => {
   const r = await ssh(keys['forced']!, ['nix-daemon', '--stdio'], 'z');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.toString(), 'serve-write forced@test - -\nz');
@@ -335,7 +343,7 @@ test('a forced command= wins over what the client asked', async () => {
   assert.equal(r2.code, 0, r2.stderr);
 });
 
-test('farm-* options and the config keys reach the principal; the door status is the exit status', async () => {
+test('farm-* options and the config keys reach the principal; the door status is the exit status', T, async () => {
   const c = await ssh(keys['carol']!, ['nix-daemon', '--stdio']);
   assert.equal(c.stdout.toString(), 'worker carol x86_64-linux,aarch64-linux 4\n');
   const b = await ssh(keys['bob']!, ['nix-store', '--serve']);
@@ -345,7 +353,7 @@ test('farm-* options and the config keys reach the principal; the door status is
   assert.equal(logged('door session ended').at(-1)!['status'], 3);
 });
 
-test('authorized_keys edited while running takes effect at the next login', async () => {
+test('authorized_keys edited while running takes effect at the next login', T, async () => {
   const original = await readFile(authorizedKeys, 'utf8');
   try {
     await appendFile(authorizedKeys, `farm-name=mallory-now ${keys['mallory']!.publicLine}\n`);
@@ -363,7 +371,7 @@ test('authorized_keys edited while running takes effect at the next login', asyn
   assert.equal(a.code, 0, a.stderr);
 });
 
-test('ControlMaster: two sessions at once over one master connection, each its own door session', async () => {
+test('ControlMaster: two sessions at once over one master connection, each its own door session', T, async () => {
   const control = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(dir.path, 'cm-%C')}`, '-o', 'ControlPersist=60'];
   const authsBefore = logged('ssh connection authenticated').length;
   const first = startSsh(keys['bob']!, ['nix-daemon', '--stdio'], control);
@@ -386,7 +394,7 @@ test('ControlMaster: two sessions at once over one master connection, each its o
   }
 });
 
-test('a client killed mid-session aborts its door session', async () => {
+test('a client killed mid-session aborts its door session', T, async () => {
   const s = startSsh(keys['carol']!, ['nix-daemon', '--stdio']);
   await printed(s.child, 'worker carol');
   const aborted = new Promise<string>((resolve) => door.events.once('abort', resolve));
@@ -395,7 +403,7 @@ test('a client killed mid-session aborts its door session', async () => {
   await s.done;
 });
 
-test('the host key is created once (mode 0600) and reused; close() aborts open sessions', async () => {
+test('the host key is created once (mode 0600) and reused; close() aborts open sessions', T, async () => {
   const hostKeyFile = join(dir.path, 'second', 'host_key');
   const lines: string[] = [];
   const g1 = await startSshGateway({ door, logger: captureLogger(lines) }, { listen: '127.0.0.1:0', hostKeyFile, authorizedKeysFile: authorizedKeys });
@@ -431,7 +439,7 @@ test('the host key is created once (mode 0600) and reused; close() aborts open s
   }
 });
 
-test('real Nix through the gateway and the farm door: nix copy --to ssh-ng:// and ssh://, nix path-info --store', async () => {
+test('real Nix through the gateway and the farm door: nix copy --to ssh-ng:// and ssh://, nix path-info --store', T, async () => {
   await withStore(async (store) => {
     const quiet = createLogger({ name: 'ssh-test', level: 'silent' });
     const nixDoor = createNixDoor({ store, builds: {} as never, logger: quiet, maxUploadBytes: 1 << 24, version: '2.8.0' });

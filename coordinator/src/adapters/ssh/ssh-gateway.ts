@@ -28,6 +28,7 @@ import { FarmError, type Logger } from '@farm/common';
 import type { NixDoor } from '../nix-door/session-api.js';
 import { decideAuthentication } from './authenticate.js';
 import { AuthorizedKeysFile } from './authorized-keys-file.js';
+import { sshFingerprint } from './authorized-keys.js';
 import type { ChannelStreams } from './channel-streams.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { grantFor, type KeyGrant, type KeySettings } from './key-principal.js';
@@ -90,6 +91,8 @@ export async function startSshGateway(deps: SshGatewayDeps, options: SshGatewayO
     const sessions = new Set<ChannelStreams>();
     let grant: KeyGrant | undefined;
     let rejections = 0;
+    /** Fingerprints of the keys refused on this connection, for one info line if it never logs in. */
+    const refusedKeys = new Set<string>();
     clients.add(client);
     const loginGrace = setTimeout(() => {
       log.info('ssh client did not authenticate in time; disconnecting');
@@ -98,6 +101,7 @@ export async function startSshGateway(deps: SshGatewayDeps, options: SshGatewayO
     client.on('error', (e: Error) => log.debug({ err: e }, 'ssh client error'));
     client.on('close', () => {
       clearTimeout(loginGrace);
+      if (grant === undefined && refusedKeys.size > 0) log.info({ refusedKeys: [...refusedKeys] }, 'ssh client disconnected without authenticating');
       clients.delete(client);
       for (const s of sessions) s.abort('the client disconnected');
     });
@@ -107,6 +111,7 @@ export async function startSshGateway(deps: SshGatewayDeps, options: SshGatewayO
           const decision = decideAuthentication(ctx, await authorized.current());
           if (decision.kind === 'rejected') {
             log.debug({ user: ctx.username, method: ctx.method, reason: decision.reason }, 'ssh authentication refused');
+            if (ctx.method === 'publickey' && refusedKeys.size < MAX_AUTH_REJECTIONS) refusedKeys.add(sshFingerprint(ctx.key.data));
             ctx.reject(['publickey']);
             if (++rejections >= MAX_AUTH_REJECTIONS) {
               log.info({ rejections }, 'too many refused ssh authentication attempts; disconnecting');
