@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, REPO_ROOT, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
 import { FarmClient } from '../src/index.js';
@@ -68,6 +68,25 @@ function localBuild(attr: string, nonce = NONCE): Map<string, string> {
   const outs = lines(execFileSync('nix-build', [exprFile, '-A', attr, '--argstr', 'nonce', nonce, '--no-out-link', '--option', 'substituters', ''], { encoding: 'utf8' }));
   const closure = lines(execFileSync('nix-store', ['-qR', ...outs], { encoding: 'utf8' }));
   return new Map(closure.map((p) => [p, execFileSync('nix-store', ['-q', '--hash', p], { encoding: 'utf8' }).trim()]));
+}
+
+/** An ed25519 key pair made with the real ssh-keygen; returns the private key file. */
+function sshKey(name: string, options = ''): string {
+  const file = join(dir.path, `key-${name}`);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', file]);
+  appendFileSync(authorizedKeys(), `${options}${options === '' ? '' : ' '}${readFileSync(`${file}.pub`, 'utf8')}`);
+  return file;
+}
+
+function authorizedKeys(): string {
+  return join(farm.stateDir, 'coordinator', 'door', 'authorized_keys');
+}
+
+/** The real ssh client at the farm's SSH port, as NIX_SSHOPTS for Nix. */
+function sshEnv(): NodeJS.ProcessEnv {
+  const { ssh } = JSON.parse(readFileSync(join(farm.stateDir, 'address.json'), 'utf8')) as { ssh: string };
+  const port = ssh.slice(ssh.lastIndexOf(':') + 1);
+  return { ...farmEnv(), NIX_SSHOPTS: `-p ${port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR` };
 }
 
 function hashIn(store: string, path: string): string {
@@ -160,4 +179,36 @@ test('malformed protocol bytes end only their own session, with a clear error', 
   // The farm still answers.
   const again = offload('a', 'ssh-ng', freshStore('after-garbage'));
   assert.equal(again.code, 0, again.stderr.slice(-2000));
+});
+
+for (const scheme of ['ssh-ng', 'ssh'] as const) {
+  test(`through the farm's SSH endpoint with the real ssh: --builders '${scheme}://farm@127.0.0.1 … <key>' builds everything on the farm`, () => {
+    const key = sshKey(`alice-${scheme}`);
+    const nonce = `${NONCE}-real-${scheme}`;
+    const store = freshStore(`real-${scheme}`);
+    const r = nix(['nix-build', '--store', store, exprFile, '-A', 'c', '--argstr', 'nonce', nonce, '--no-out-link', '--max-jobs', '0', '--option', 'substituters', '', '--builders', `${scheme}://farm@127.0.0.1 x86_64-linux ${key} 4`], sshEnv());
+    assert.equal(r.code, 0, `nix-build failed:\n${r.stderr.slice(-4000)}`);
+    assert.match(r.stderr, new RegExp(`on '${scheme}://farm@127\\.0\\.0\\.1'`), 'built remotely through ssh');
+    const reference = localBuild('c', nonce);
+    for (const [path, hash] of reference) assert.equal(hashIn(store, path), hash, `${path} has the NAR hash of the local build`);
+  });
+}
+
+test('the SSH endpoint: per-key systems are enforced, unknown keys and shells are refused', () => {
+  const armOnly = sshKey('arm-only', 'farm-systems="aarch64-linux"');
+  const r = nix(['nix-build', '--store', freshStore('arm-only'), exprFile, '-A', 'a', '--argstr', 'nonce', `${NONCE}-arm-only`, '--no-out-link', '--max-jobs', '0', '--option', 'substituters', '', '--builders', `ssh-ng://farm@127.0.0.1 x86_64-linux ${armOnly} 4`], sshEnv());
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /'arm-only' may not build for system 'x86_64-linux'/);
+  const opts = (sshEnv()['NIX_SSHOPTS'] ?? '').split(' ');
+  const stranger = join(dir.path, 'key-stranger');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+  const denied = spawnSync('ssh', [...opts, '-i', stranger, 'farm@127.0.0.1', 'nix-daemon', '--stdio'], { encoding: 'utf8', input: '' });
+  assert.notEqual(denied.status, 0);
+  assert.match(denied.stderr, /Permission denied/);
+  const shell = spawnSync('ssh', [...opts, '-T', '-i', armOnly, 'farm@127.0.0.1'], { encoding: 'utf8', input: '' });
+  assert.equal(shell.status, 1);
+  assert.match(shell.stderr, /interactive shells are not offered/);
+  const unknown = spawnSync('ssh', [...opts, '-i', armOnly, 'farm@127.0.0.1', 'rm', '-rf', '/'], { encoding: 'utf8', input: '' });
+  assert.equal(unknown.status, 127);
+  assert.match(unknown.stderr, /unknown command 'rm -rf \/'/);
 });

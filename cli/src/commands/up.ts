@@ -27,6 +27,11 @@ export class UpCommand extends Command {
       for aarch64 executables, else by starting aarch64 builders under \`qemu-aarch64-static\` itself. The
       native agents then offer only the native system. \`--emulation off\` starts no emulated agent.
 
+      The Nix door: \`cli/bin/farm-nix-stdio\` as a \`remote-program\` reaches this farm through a local socket
+      (\`builders = ssh-ng://localhost?remote-program=…/farm-nix-stdio …\`), an SSH endpoint (\`--ssh-listen\`) takes the
+      public keys of its authorized_keys file (seeded from ~/.ssh/*.pub when first created), and a signed binary
+      cache serves the farm store over HTTP (\`--cache-listen\`; \`farm cache key\` prints its public key). See docs/nix-door.md.
+
       Agents bind \`--sandbox-path\` host paths read-only into every build (default: ${HOST_SANDBOX_PATHS.join(' ')},
       which the examples' /bin/sh builders need).
     `,
@@ -48,6 +53,8 @@ export class UpCommand extends Command {
     description: 'emulated agents: auto (one per system qemu-user emulates here, e.g. aarch64-linux), binfmt, qemu (insist on that way), off',
     validator: t.isEnum(['auto', 'binfmt', 'qemu', 'off'] as const),
   });
+  sshListen = Option.String('--ssh-listen', '127.0.0.1:0', { description: "the Nix door's SSH endpoint (host:port; port 0 picks a free one; 'off' starts none)" });
+  cacheListen = Option.String('--cache-listen', '127.0.0.1:0', { description: "the binary cache over HTTP (host:port; 'off' starts none)" });
   json = Option.Boolean('--json', false, { description: 'print one JSON line with the addresses when ready, and one when stopped' });
 
   async execute(): Promise<number> {

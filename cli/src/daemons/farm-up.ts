@@ -14,9 +14,9 @@
  * the JetStream streams still hold unconsumed results.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, createWriteStream, mkdirSync, openSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, FarmError, type Logger } from '@farm/common';
 import { compileCoordinatorConfig, startCoordinator, type RunningCoordinator } from '@farm/coordinator';
@@ -43,11 +43,17 @@ export interface FarmUpOptions {
    */
   readonly emulation?: EmulationSetting | undefined;
   readonly leaseMs?: number | undefined;
+  /** The Nix door's SSH endpoint, 'host:port' (port 0 = a free one), or 'off'. */
+  readonly sshListen?: string | undefined;
+  /** The binary cache, 'host:port' or 'off'. */
+  readonly cacheListen?: string | undefined;
   readonly say: (line: string) => void;
 }
 
 export interface RunningFarm {
   readonly grpcAddress: string;
+  /** The Nix door: local socket, SSH endpoint and its authorized_keys file, binary cache. */
+  readonly door: { readonly socket: string; readonly ssh?: string | undefined; readonly authorizedKeys?: string | undefined; readonly cache?: string | undefined; readonly cacheKey?: string | undefined };
   readonly natsUrl: string;
   readonly agentNames: readonly string[];
   stop(): Promise<void>;
@@ -80,6 +86,8 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       natsUrl = nats.url;
     }
 
+    const sshListen = options.sshListen ?? '127.0.0.1:0';
+    const cacheListen = options.cacheListen ?? '127.0.0.1:0';
     const coordinatorLog = createWriteStream(join(stateDir, 'logs', 'coordinator.log'), { flags: 'a' });
     stops.push(() => closeStream(coordinatorLog));
     const logger: Logger = createLogger({ name: 'coordinator', level: 'info' }, coordinatorLog);
@@ -89,9 +97,12 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
         listen: options.listen,
         nats: { servers: [natsUrl] },
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+        ...(sshListen !== 'off' ? { ssh: { listen: sshListen } } : {}),
+        ...(cacheListen !== 'off' ? { cache: { listen: cacheListen } } : {}),
       },
       'farm up',
     );
+    if (config.ssh !== undefined) seedAuthorizedKeys(config.ssh.authorizedKeysFile);
     const coordinator: RunningCoordinator = await startCoordinator(config, { logger });
     stops.push(() => coordinator.close());
 
@@ -123,13 +134,48 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
     });
     await waitForAgents(coordinator.grpcAddress, names, 60_000);
 
-    writeAddressFile(stateDir, { grpc: coordinator.grpcAddress, nats: natsUrl, pid: process.pid, startedAt: new Date().toISOString(), door: coordinator.doorSocket });
+    const door = {
+      socket: coordinator.doorSocket,
+      ssh: coordinator.ssh?.address,
+      authorizedKeys: config.ssh?.authorizedKeysFile,
+      cache: coordinator.cache?.url,
+      cacheKey: coordinator.cache?.publicKey,
+    };
+    writeAddressFile(stateDir, {
+      grpc: coordinator.grpcAddress,
+      nats: natsUrl,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      door: door.socket,
+      ...(door.ssh !== undefined ? { ssh: door.ssh } : {}),
+      ...(door.cache !== undefined ? { cache: door.cache } : {}),
+    });
     stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
-    return { grpcAddress: coordinator.grpcAddress, natsUrl, agentNames: names, stop: stopAll };
+    return { grpcAddress: coordinator.grpcAddress, natsUrl, agentNames: names, door, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
   }
+}
+
+/**
+ * A new one-machine farm lets its own user in through the SSH door: the public keys in
+ * ~/.ssh/*.pub seed the authorized_keys file, if it does not exist yet.
+ */
+function seedAuthorizedKeys(file: string): void {
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const sshDir = join(homedir(), '.ssh');
+  let keys: string[] = [];
+  try {
+    keys = readdirSync(sshDir)
+      .filter((f) => f.endsWith('.pub'))
+      .map((f) => readFileSync(join(sshDir, f), 'utf8').trim())
+      .filter((l) => l !== '');
+  } catch {
+    keys = [];
+  }
+  writeFileSync(file, `# Keys the farm's SSH door accepts (OpenSSH authorized_keys format; see docs/nix-door.md).\n${keys.map((k) => `${k}\n`).join('')}`, { mode: 0o600 });
 }
 
 function refuseIfRunning(stateDir: string): void {

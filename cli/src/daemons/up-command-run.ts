@@ -18,6 +18,8 @@ export interface UpFlags {
   readonly nats: string | undefined;
   readonly sandboxPaths: readonly string[] | undefined;
   readonly emulation: 'auto' | 'binfmt' | 'qemu' | 'off';
+  readonly sshListen: string;
+  readonly cacheListen: string;
   readonly json: boolean;
 }
 
@@ -37,16 +39,22 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
   let farm;
   try {
     say(`farm up: starting in ${stateDir}`);
-    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, say });
+    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, sshListen: flags.sshListen, cacheListen: flags.cacheListen, say });
   } catch (e) {
     return fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs })}\n`);
+    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs, door: farm.door })}\n`);
   }
   say(`  coordinator  ${farm.grpcAddress} (gRPC)`);
   say(`  nats         ${farm.natsUrl} (JetStream)`);
   say(`  agents       ${farm.agentNames.join(', ')} (${maxJobs} job${maxJobs === 1 ? '' : 's'} each; \`farm agents\` shows what they offer)`);
+  say(`  nix door     remote-program=farm-nix-stdio (socket ${farm.door.socket})`);
+  if (farm.door.ssh !== undefined) {
+    const [host, port] = [farm.door.ssh.slice(0, farm.door.ssh.lastIndexOf(':')), farm.door.ssh.slice(farm.door.ssh.lastIndexOf(':') + 1)];
+    say(`  ssh          ${farm.door.ssh}: builders = ssh-ng://farm@${host} … with NIX_SSHOPTS='-p ${port}'; keys in ${farm.door.authorizedKeys ?? '?'}`);
+  }
+  if (farm.door.cache !== undefined) say(`  cache        ${farm.door.cache} (trusted-public-keys = ${farm.door.cacheKey ?? '?'})`);
   say(`  addresses    ${stateDir}/address.json`);
   say(`  logs         ${stateDir}/logs/`);
   say('farm up: ready — try `farm submit ./examples/dag#all`; Ctrl-C stops everything');

@@ -25,6 +25,7 @@ import { FarmService, FARM_VERSION } from '../service/farm-service.js';
 import { DoorBuilds } from '../service/door-builds.js';
 import { createNixDoor } from '../adapters/nix-door/nix-door.js';
 import { startSocketDoor } from '../adapters/nix-door/socket-door.js';
+import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gateway.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -37,6 +38,10 @@ export interface RunningCoordinator {
   readonly grpcAddress: string;
   /** The Nix door's local socket (for farm-nix-stdio). */
   readonly doorSocket: string;
+  /** `host:port` of the SSH endpoint, and its host key line; undefined when not configured. */
+  readonly ssh: { readonly address: string; readonly hostKey: string } | undefined;
+  /** The binary cache's URL and public key (for trusted-public-keys); undefined when not configured. */
+  readonly cache: { readonly url: string; readonly publicKey: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -96,9 +101,26 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     parts.push({ name: 'gRPC server', close: () => grpc.close() });
     const socketDoor = await startSocketDoor(door, resolve(config.door.socket), logger.child({ component: 'door-socket' }));
     parts.push({ name: 'door socket', close: () => socketDoor.close() });
+    let ssh: RunningSshGateway | undefined;
+    if (config.ssh !== undefined) {
+      const gateway = await startSshGateway(
+        { door, logger: logger.child({ component: 'ssh' }) },
+        { listen: config.ssh.listen, hostKeyFile: resolve(config.ssh.hostKeyFile), authorizedKeysFile: resolve(config.ssh.authorizedKeysFile), keys: config.ssh.keys },
+      );
+      ssh = gateway;
+      parts.push({ name: 'SSH endpoint', close: () => gateway.close() });
+      doorInfo.sshAddress = gateway.address;
+      doorInfo.sshHostKey = gateway.hostKey;
+    }
 
     logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);
-    return { grpcAddress: grpc.address, doorSocket: socketDoor.path, close: closeAll };
+    return {
+      grpcAddress: grpc.address,
+      doorSocket: socketDoor.path,
+      ssh: ssh === undefined ? undefined : { address: ssh.address, hostKey: ssh.hostKey },
+      cache: doorInfo.cacheUrl === '' ? undefined : { url: doorInfo.cacheUrl, publicKey: doorInfo.cachePublicKey },
+      close: closeAll,
+    };
   } catch (e) {
     await closeAll().catch(() => undefined);
     throw e;
