@@ -19,6 +19,12 @@ export class CoordinatorCommand extends Command {
       not retried), \`failureTtlMs\` ("1h": how long a build failure is reused), \`maxLogBytes\` (64 MiB),
       \`defaultTimeoutMs\` and \`defaultMaxSilentMs\` (0 = none), \`logLevel\` ("info"). Durations accept
       "500ms", "15s", "2m", "1h".
+
+      The Nix door (docs/nix-door.md): \`door.maxBuildsPerClient\` (16), \`door.maxUploadBytes\` (2 GiB),
+      \`door.socket\` (<stateDir>/nix-door.sock, for farm-nix-stdio); \`ssh.listen\` ("host:port"; no SSH
+      endpoint without it), \`ssh.hostKeyFile\`, \`ssh.authorizedKeysFile\`, \`ssh.keys\` (per key name or
+      SHA256 fingerprint: {"systems": [...], "maxBuilds": N}); \`cache.listen\` (no binary cache without it),
+      \`cache.keyName\` ("farm-1"), \`cache.secretKeyFile\`, \`cache.compression\`, \`cache.priority\` (40).
       Unknown keys are errors. Flags override the file.
     `,
     examples: [
