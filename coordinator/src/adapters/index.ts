@@ -5,3 +5,4 @@ export * from './grpc/index.js';
 export * from './nats/index.js';
 export * from './nix-door/index.js';
 export * from './ssh/index.js';
+export * from './http-cache/index.js';
