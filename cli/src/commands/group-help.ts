@@ -1,11 +1,11 @@
 /**
- * `farm nar`, `farm drv`: a command group on its own lists its subcommands (clipanion would
+ * `farm nar`, `farm drv`, `farm cache`: a command group on its own lists its subcommands (clipanion would
  * otherwise answer "command not found" for the bare group name). `farm nar --help` is routed
  * here by `routeGroupHelp`, because clipanion's own --help handling only knows leaf commands.
  */
 import { Command, type CommandClass } from 'clipanion';
 
-export const COMMAND_GROUPS = ['nar', 'drv'] as const;
+export const COMMAND_GROUPS = ['nar', 'drv', 'cache'] as const;
 
 export function groupHelpCommand(group: string, summary: string): CommandClass {
   return class GroupHelpCommand extends Command {

@@ -4,6 +4,7 @@
 import type { CommandClass } from 'clipanion';
 import { AgentCommand } from './agent.js';
 import { AgentsCommand } from './agents.js';
+import { CacheKeyCommand } from './cache-key.js';
 import { CancelCommand } from './cancel.js';
 import { CoordinatorCommand } from './coordinator.js';
 import { DrvShowCommand } from './drv-show.js';
@@ -28,6 +29,7 @@ export const commands: CommandClass[] = [
   RetryCommand,
   CancelCommand,
   AgentsCommand,
+  CacheKeyCommand,
   CoordinatorCommand,
   AgentCommand,
   NixStdioCommand,
@@ -37,4 +39,5 @@ export const commands: CommandClass[] = [
   NarUnpackCommand,
   groupHelpCommand('nar', 'Nix archives: dump, hash and unpack NARs exactly as Nix does.'),
   groupHelpCommand('drv', 'Derivations: show .drv files and check their paths.'),
+  groupHelpCommand('cache', "The farm's signed HTTP binary cache."),
 ];
