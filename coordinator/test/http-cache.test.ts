@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { brotliDecompressSync } from 'node:zlib';
 import { FarmError, silentLogger } from '@farm/common';
 import { generateKeyPair, formatPublicKey, parseNarInfo, pathInfoFingerprint, signDetached, type PathInfo } from '@farm/nix';
@@ -375,4 +376,26 @@ test('a malformed stored signature is left out of the narinfo instead of breakin
   const sigs = lines(text).filter((l) => l.startsWith('Sig: '));
   assert.deepEqual(sigs, [`Sig: ${info.sigs[0]}`]); // the farm key here is that same other key: one signature, deduplicated
   assert.ok(!text.includes('Injected'));
+});
+
+test('a client that hangs up in the middle of a NAR does not disturb the cache', { timeout: 30_000 }, async () => {
+  const c = await startCache('none', join(dir.path, 'work-hangup'));
+  const narinfo = parseNarInfo((await http(c.url, `/${hashPartOf(tree)}.narinfo`)).body.toString());
+  const { hostname, port } = new URL(c.url);
+  for (let i = 0; i < 5; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: hostname, port, path: `/${narinfo.url}`, agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (e) => (req.destroyed ? resolve() : reject(e)));
+      req.end();
+    });
+  }
+  const whole = await http(c.url, `/${narinfo.url}`);
+  assert.equal(whole.status, 200);
+  assert.ok(whole.body.equals(await dumped(tree)));
+  await c.close();
 });
