@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, REPO_ROOT, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
+import { makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
 import { FarmClient } from '../src/index.js';
 
 const RELAY = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
@@ -211,4 +211,26 @@ test('the SSH endpoint: per-key systems are enforced, unknown keys and shells ar
   const unknown = spawnSync('ssh', [...opts, '-i', armOnly, 'farm@127.0.0.1', 'rm', '-rf', '/'], { encoding: 'utf8', input: '' });
   assert.equal(unknown.status, 127);
   assert.match(unknown.stderr, /unknown command 'rm -rf \/'/);
+});
+
+test('the binary cache: nix copy --from http://farm with signature checking takes the key farm cache key prints, and refuses a wrong one', async () => {
+  // Outputs the farm built through the door.
+  const nonce = `${NONCE}-cache`;
+  const r = offload('c', 'ssh-ng', freshStore('cache-build'), nonce);
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const reference = localBuild('c', nonce);
+  const key = await runFarm(['cache', 'key', '--json'], { env: farmEnv() });
+  assert.equal(key.code, 0, key.stderr);
+  const { publicKey, cacheUrl } = JSON.parse(key.stdout) as { publicKey: string; cacheUrl: string };
+  assert.match(publicKey, /^[^:]+:[A-Za-z0-9+/]{43}=$/);
+  const copy = (trusted: string, store: string) =>
+    nix(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'substituters', '', '--option', 'trusted-public-keys', trusted, '--from', cacheUrl, '--to', store, ...reference.keys()]);
+  const good = freshStore('from-cache');
+  const ok = copy(publicKey, good);
+  assert.equal(ok.code, 0, ok.stderr);
+  for (const [path, hash] of reference) assert.equal(hashIn(good, path), hash, `${path} from the cache has the local build's NAR hash`);
+  const wrongKey = 'someone-else:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=';
+  const bad = copy(wrongKey, freshStore('from-cache-wrong-key'));
+  assert.notEqual(bad.code, 0, 'a cache signed with another key is refused');
+  assert.match(bad.stderr, /signature|trusted/i);
 });

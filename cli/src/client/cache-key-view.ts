@@ -17,7 +17,7 @@ export interface CacheKeyAnswer {
 export async function showCacheKey(client: FarmClient, options: { json: boolean; quiet: boolean; stdout: Writable }): Promise<number> {
   const info = await client.getDoorInfo();
   if (info.cacheUrl === '' || info.cachePublicKey === '') {
-    throw new FarmError('FAILED_PRECONDITION', `the farm coordinator at ${client.target.address} serves no binary cache (enable it in the coordinator's configuration)`);
+    throw new FarmError('FAILED_PRECONDITION', `the farm coordinator at ${client.target.address} serves no binary cache (set cache.listen in the coordinator's config; farm up starts one unless --cache-listen off)`);
   }
   const answer: CacheKeyAnswer = { publicKey: info.cachePublicKey, cacheUrl: info.cacheUrl };
   if (options.json) options.stdout.write(`${JSON.stringify(answer)}\n`);

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { compileConfig, durationMs } from '@farm/common';
+import { CACHE_COMPRESSIONS, DEFAULT_CACHE_COMPRESSION, type CacheCompression } from '../adapters/http-cache/compression.js';
 
 export interface CoordinatorConfig {
   /** LMDB files and the NAR store live here. */
@@ -61,10 +62,12 @@ export interface CacheConfig {
   readonly listen: string;
   /** The signing key's name in `Sig:` lines and trusted-public-keys. */
   readonly keyName: string;
-  /** Nix-format secret key file; default `<stateDir>/cache/secret-key`, created when missing. */
+  /** Nix-format secret key file; default `<stateDir>/door/cache-secret-key`, created when missing. */
   readonly secretKeyFile: string;
-  readonly compression: string;
+  readonly compression: CacheCompression;
   readonly priority: number;
+  /** Compressed NARs and listings (derived, rebuilt on demand): `<stateDir>/cache`. */
+  readonly workDir: string;
 }
 
 export const COORDINATOR_CONFIG_DEFAULTS = {
@@ -85,7 +88,7 @@ export const COORDINATOR_CONFIG_DEFAULTS = {
   logLevel: 'info',
   door: { maxBuildsPerClient: 16, maxUploadBytes: 2 * 1024 * 1024 * 1024 },
   cacheKeyName: 'farm-1',
-  cacheCompression: 'br',
+  cacheCompression: DEFAULT_CACHE_COMPRESSION,
   cachePriority: 40,
 } as const;
 
@@ -142,7 +145,7 @@ function coordinatorConfigSchema() {
           listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'"),
           keyName: nonEmpty.regex(/^[^:\s]+$/, 'a key name has no colon or spaces').default(D.cacheKeyName),
           secretKeyFile: nonEmpty.optional(),
-          compression: z.enum(['none', 'br', 'gzip', 'zstd', 'xz']).default(D.cacheCompression),
+          compression: z.enum(CACHE_COMPRESSIONS).default(D.cacheCompression),
           priority: z.number().int().nonnegative().default(D.cachePriority),
         })
         .strict()
@@ -188,9 +191,10 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
         : {
             listen: c.cache.listen,
             keyName: c.cache.keyName,
-            secretKeyFile: c.cache.secretKeyFile ?? join(c.stateDir, 'cache', 'secret-key'),
+            secretKeyFile: c.cache.secretKeyFile ?? join(c.stateDir, 'door', 'cache-secret-key'),
             compression: c.cache.compression,
             priority: c.cache.priority,
+            workDir: join(c.stateDir, 'cache'),
           },
   };
 }

@@ -26,6 +26,8 @@ import { DoorBuilds } from '../service/door-builds.js';
 import { createNixDoor } from '../adapters/nix-door/nix-door.js';
 import { startSocketDoor } from '../adapters/nix-door/socket-door.js';
 import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gateway.js';
+import { loadOrCreateCacheKey } from '../adapters/http-cache/cache-key.js';
+import { startHttpCache } from '../adapters/http-cache/http-cache.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -114,6 +116,17 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     }
 
     logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);
+    if (config.cache !== undefined) {
+      const key = await loadOrCreateCacheKey(resolve(config.cache.secretKeyFile), config.cache.keyName);
+      const cache = await startHttpCache(
+        { store, logs, logger: logger.child({ component: 'cache' }) },
+        { listen: config.cache.listen, key, compression: config.cache.compression, priority: config.cache.priority, workDir: resolve(config.cache.workDir) },
+      );
+      parts.push({ name: 'binary cache', close: () => cache.close() });
+      doorInfo.cacheUrl = cache.url;
+      doorInfo.cachePublicKey = key.publicKey;
+    }
+
     return {
       grpcAddress: grpc.address,
       doorSocket: socketDoor.path,
