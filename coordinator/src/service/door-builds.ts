@@ -81,7 +81,7 @@ export class DoorBuilds {
     const refused = this.refusedSystem(basic.system, options.client);
     if (refused !== undefined) return failure(BuildStatus.MiscFailure, refused);
     const outputs = [...basic.outputs.values()].map((o) => o.path);
-    if ((await store.missing(outputs)).length === 0) return { ...failure(BuildStatus.AlreadyValid, ''), builtOutputs: await builtOutputs(drvPath, basic) };
+    if ((await store.missing(outputs)).length === 0) return { ...failure(BuildStatus.AlreadyValid, ''), builtOutputs: await builtOutputs(store, { ...basic, inputDrvs: new Map() }) };
     const missingInputs = await store.missing(basic.inputSrcs);
     if (missingInputs.length > 0) {
       return failure(BuildStatus.MiscFailure, `cannot build '${drvPath}': its inputs are not in the farm store (copy them first): ${missingInputs.slice(0, 5).join(', ')}${missingInputs.length > 5 ? ', …' : ''}`);
@@ -99,7 +99,7 @@ export class DoorBuilds {
     }
     const [outcome] = await this.run([drvPath], options);
     const result = outcome!.result;
-    if (result.status === BuildStatus.Built || result.status === BuildStatus.AlreadyValid) return { ...result, builtOutputs: await builtOutputs(drvPath, basic) };
+    if (result.status === BuildStatus.Built || result.status === BuildStatus.AlreadyValid) return { ...result, builtOutputs: await builtOutputs(store, drv) };
     return result;
   }
 
@@ -107,7 +107,7 @@ export class DoorBuilds {
    * BuildPaths: `.drv` paths (all outputs, or the named ones) whose derivations are in the farm
    * store, built as one submission; opaque paths must be valid (the farm does not substitute).
    */
-  async buildPaths(paths: readonly { readonly drvPath?: string; readonly path: string }[], options: DoorBuildOptions): Promise<PathBuildOutcome[]> {
+  async buildPaths(paths: readonly { readonly drvPath?: string; readonly outputs?: 'all' | readonly string[]; readonly path: string }[], options: DoorBuildOptions): Promise<PathBuildOutcome[]> {
     const { store, service } = this.deps;
     const results = new Map<string, BuildResult>();
     const roots: string[] = [];
@@ -143,7 +143,16 @@ export class DoorBuilds {
       const byDrv = new Map(outcomes.map((o) => [o.path, o.result]));
       for (const p of paths) if (p.drvPath !== undefined && !results.has(p.path)) results.set(p.path, byDrv.get(p.drvPath) ?? failure(BuildStatus.MiscFailure, 'no outcome'));
     }
-    return paths.map((p) => ({ path: p.path, result: results.get(p.path)! }));
+    // Built (or already valid) derivations name their outputs, as Nix's builtOutputs do: clients
+    // such as `nix build` take the out paths from there.
+    const out: PathBuildOutcome[] = [];
+    for (const p of paths) {
+      const result = results.get(p.path)!;
+      const drv = p.drvPath === undefined ? undefined : await store.getDerivation(p.drvPath);
+      const ok = result.status === BuildStatus.Built || result.status === BuildStatus.AlreadyValid;
+      out.push({ path: p.path, result: ok && drv !== undefined ? { ...result, builtOutputs: await builtOutputs(store, drv, p.outputs ?? 'all') } : result });
+    }
+    return out;
   }
 
   private refusedSystem(system: string, client: DoorClient): string | undefined {
@@ -269,27 +278,29 @@ function checkBasicDerivation(drvPath: string, basic: BasicDerivation): string |
 }
 
 /**
- * builtOutputs as Nix 2.8's server computes them: DrvOutput ids from the derivation as received
- * (no inputDrvs), Realisation JSON with keys sorted and the output path as a base name (spec §5.3).
+ * builtOutputs as Nix 2.8's server computes them: DrvOutput ids from the derivation the farm
+ * holds (for a BuildDerivation, the one received: no inputDrvs), its input derivations read
+ * from the store; Realisation JSON with keys sorted and the output path as a base name (spec §5.3).
  */
-async function builtOutputs(drvPath: string, basic: BasicDerivation): Promise<BuiltOutput[]> {
+async function builtOutputs(store: FarmStore, drv: Derivation, wanted: 'all' | readonly string[] = 'all'): Promise<BuiltOutput[]> {
   try {
-    const drv: Derivation = { ...basic, inputDrvs: new Map() };
-    const { hashes } = await hashDerivationModulo(drv, true, () => {
-      throw new FarmError('INTERNAL', 'a basic derivation has no input derivations');
+    const { hashes } = await hashDerivationModulo(drv, true, async (p) => {
+      const input = await store.getDerivation(p);
+      if (input === undefined) throw new FarmError('NOT_FOUND', `input derivation ${p} is not in the farm store`);
+      return input;
     });
     const out: BuiltOutput[] = [];
-    for (const [name, o] of [...basic.outputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, o] of [...drv.outputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const hash = hashes.get(name);
-      if (hash === undefined) continue;
+      if (hash === undefined || o.path === '' || (wanted !== 'all' && !wanted.includes(name))) continue;
       const id = drvOutputId(hash, name);
       const outPath = o.path.slice(o.path.lastIndexOf('/') + 1);
       out.push({ id, realisation: JSON.stringify({ dependentRealisations: {}, id, outPath, signatures: [] }) });
     }
     return out;
   } catch {
-    // builtOutputs only matter to clients with ca-derivations; an odd derivation gets none.
-    void drvPath;
+    // builtOutputs matter to clients with ca-derivations and to `nix build`'s out paths; a
+    // derivation whose inputs the farm lacks gets none rather than failing the build.
     return [];
   }
 }

@@ -113,3 +113,39 @@ export async function addContentAddressed(store: FarmStore, name: string, camStr
   await importUploadedPath(store, info, nar);
   return (await store.getPathInfo(path)) ?? info;
 }
+
+/**
+ * QueryMissing as Nix answers it (the farm substitutes nothing): the derivations that would be
+ * built — the wanted ones whose outputs are missing and, transitively, their input derivations
+ * whose wanted outputs are missing — and the paths the farm cannot produce at all (invalid opaque
+ * paths and sources, derivations it does not hold). O(derivations visited) store reads.
+ */
+export async function queryMissing(
+  store: FarmStore,
+  targets: readonly ({ readonly path: string } | { readonly drvPath: string; readonly outputs: 'all' | readonly string[] })[],
+): Promise<{ willBuild: string[]; unknown: string[] }> {
+  const willBuild = new Set<string>();
+  const unknown = new Set<string>();
+  const seen = new Set<string>();
+  const visit = async (drvPath: string, outputs: 'all' | readonly string[]): Promise<void> => {
+    const key = `${drvPath}!${outputs === 'all' ? '*' : [...outputs].sort().join(',')}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const drv = await store.getDerivation(drvPath);
+    if (drv === undefined) {
+      unknown.add(drvPath);
+      return;
+    }
+    const wanted = [...drv.outputs].filter(([name]) => outputs === 'all' || outputs.includes(name)).map(([, o]) => o.path);
+    if (!wanted.some((p) => p === '') && (await store.missing(wanted)).length === 0) return;
+    willBuild.add(drvPath);
+    for (const [input, names] of drv.inputDrvs) await visit(input, names);
+    for (const src of await store.missing(drv.inputSrcs)) unknown.add(src);
+  };
+  for (const t of targets) {
+    if ('path' in t) {
+      if (!(await store.isValidPath(t.path))) unknown.add(t.path);
+    } else await visit(t.drvPath, t.outputs);
+  }
+  return { willBuild: sortedBytewise(willBuild), unknown: sortedBytewise(unknown) };
+}

@@ -128,7 +128,7 @@ async function answer(ctx: DoorContext, req: Exclude<ServeRequest, { cmd: 'DumpS
     case 'BuildPaths': {
       const paths = req.paths.map((s) => {
         const d = parseDerivedPath(s, 'old');
-        return d.type === 'built' ? { path: s, drvPath: storePathArg(d.drvPath, 'BuildPaths') } : { path: storePathArg(d.path, 'BuildPaths') };
+        return d.type === 'built' ? { path: s, drvPath: storePathArg(d.drvPath, 'BuildPaths'), outputs: d.outputs } : { path: storePathArg(d.path, 'BuildPaths') };
       });
       const outcomes = await ctx.builds.buildPaths(paths, {
         client: principal,

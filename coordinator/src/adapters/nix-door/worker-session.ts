@@ -33,7 +33,7 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from '@farm/nix';
-import { addContentAddressed, importUploadedPath, importUploadedPaths } from '../../service/door-store.js';
+import { addContentAddressed, importUploadedPath, importUploadedPaths, queryMissing } from '../../service/door-store.js';
 import { pipeTo, storePathArg, storePathArgs, writeAll, type DoorContext } from './door-context.js';
 import type { DoorPrincipal, NixSessionStreams } from './session-api.js';
 
@@ -148,7 +148,7 @@ async function answer(ctx: DoorContext, req: WorkerRequest, version: number, pri
       const syntax = workerDerivedPathSyntax(version);
       const paths = req.derivedPaths.map((s) => {
         const d = parseDerivedPath(s, syntax);
-        return d.type === 'built' ? { path: s, drvPath: storePathArg(d.drvPath, req.op) } : { path: storePathArg(d.path, req.op) };
+        return d.type === 'built' ? { path: s, drvPath: storePathArg(d.drvPath, req.op), outputs: d.outputs } : { path: storePathArg(d.path, req.op) };
       });
       const outcomes = await ctx.builds.buildPaths(paths, buildOptions);
       if (req.op === 'BuildPathsWithResults') return { op: req.op, results: outcomes };
@@ -158,23 +158,14 @@ async function answer(ctx: DoorContext, req: WorkerRequest, version: number, pri
     }
     case 'QueryMissing': {
       const syntax = workerDerivedPathSyntax(version);
-      const willBuild = new Set<string>();
-      const unknown = new Set<string>();
-      for (const s of req.derivedPaths) {
-        const d = parseDerivedPath(s, syntax);
-        if (d.type === 'opaque') {
-          if (!(await store.isValidPath(storePathArg(d.path, req.op)))) unknown.add(d.path);
-          continue;
-        }
-        const drv = await store.getDerivation(storePathArg(d.drvPath, req.op));
-        if (drv === undefined) {
-          unknown.add(d.drvPath);
-          continue;
-        }
-        const wanted = [...drv.outputs].filter(([name]) => d.outputs === 'all' || d.outputs.includes(name)).map(([, o]) => o.path);
-        if (wanted.some((p) => p === '') || (await store.missing(wanted)).length > 0) willBuild.add(d.drvPath);
-      }
-      return { op: req.op, willBuild: [...willBuild], willSubstitute: [], unknown: [...unknown], downloadSize: 0, narSize: 0 };
+      const missing = await queryMissing(
+        store,
+        req.derivedPaths.map((s) => {
+          const d = parseDerivedPath(s, syntax);
+          return d.type === 'opaque' ? { path: storePathArg(d.path, req.op) } : { drvPath: storePathArg(d.drvPath, req.op), outputs: d.outputs };
+        }),
+      );
+      return { op: req.op, willBuild: missing.willBuild, willSubstitute: [], unknown: missing.unknown, downloadSize: 0, narSize: 0 };
     }
     case 'QueryDerivationOutputMap': {
       const drv = await store.getDerivation(storePathArg(req.path, req.op));
