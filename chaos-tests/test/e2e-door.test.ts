@@ -234,3 +234,13 @@ test('the binary cache: nix copy --from http://farm with signature checking take
   assert.notEqual(bad.code, 0, 'a cache signed with another key is refused');
   assert.match(bad.stderr, /signature|trusted/i);
 });
+
+test('nix build --store ssh-ng://… (the derivations uploaded, then built with BuildPathsWithResults) names the outputs', () => {
+  const nonce = `${NONCE}-store`;
+  const store = `ssh-ng://localhost?remote-program=${RELAY}`;
+  const r = nix(['nix', '--extra-experimental-features', 'nix-command', 'build', '--store', store, '--option', 'substituters', '', '--no-link', '--json', '-f', exprFile, '--argstr', 'nonce', nonce, 'c']);
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const [built] = JSON.parse(r.stdout) as { drvPath: string; outputs: Record<string, string> }[];
+  const reference = localBuild('c', nonce);
+  assert.ok(built !== undefined && reference.has(built.outputs['out'] ?? ''), `nix build names the output: ${r.stdout}`);
+});
