@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
+import { FARM_BIN, makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
 import { FarmClient } from '../src/index.js';
 
 const RELAY = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
@@ -243,4 +243,16 @@ test('nix build --store ssh-ng://… (the derivations uploaded, then built with 
   const [built] = JSON.parse(r.stdout) as { drvPath: string; outputs: Record<string, string> }[];
   const reference = localBuild('c', nonce);
   assert.ok(built !== undefined && reference.has(built.outputs['out'] ?? ''), `nix build names the output: ${r.stdout}`);
+});
+
+test('farm nix-stdio (the same session over gRPC, for a farm without a local socket) as remote-program', () => {
+  const nonce = `${NONCE}-grpc`;
+  const store = freshStore('grpc');
+  const env = { ...farmEnv(), FARM_COORDINATOR: farm.grpc };
+  const r = nix(['nix-build', '--store', store, exprFile, '-A', 'b', '--argstr', 'nonce', nonce, '--no-out-link', '--max-jobs', '0', '--option', 'substituters', '', '--builders', `ssh-ng://localhost?remote-program=${FARM_BIN}%20nix-stdio x86_64-linux - 4`], env);
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  for (const [path, hash] of localBuild('b', nonce)) assert.equal(hashIn(store, path), hash);
+  const usage = spawnSync(FARM_BIN, ['nix-stdio'], { encoding: 'utf8', env, input: '' });
+  assert.equal(usage.status, 1);
+  assert.match(usage.stderr, /exactly one of --serve \(ssh:\/\/\) or --stdio/);
 });

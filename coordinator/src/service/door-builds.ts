@@ -33,8 +33,11 @@ import { followLogs } from './follow-logs.js';
 
 /** Who asks, with their per-key settings (the door's DoorPrincipal). */
 export interface DoorClient {
+  /** For display and logs: the key's name (its comment or `farm-name`), or the gRPC / socket client. */
   readonly name: string;
+  /** Systems this client may build for; undefined = every system the farm offers. */
   readonly systems?: readonly string[] | undefined;
+  /** Door builds of this client running at once (across its sessions); undefined = the farm's default. */
   readonly maxBuilds?: number | undefined;
 }
 

@@ -60,8 +60,9 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
   /** Open server streams, ended with UNAVAILABLE on close so clients reconnect at once. */
   const open = new Set<(e: FarmError) => void>();
 
-  function streaming<Req, Res>(rpc: string, fn: (call: ServerWritableStream<Req, Res>, signal: AbortSignal) => Promise<void>) {
-    return (call: ServerWritableStream<Req, Res>): void => {
+  /** A server-streaming or bidirectional call: ended when `fn` settles, aborted when the client cancels. */
+  function streaming<Call extends StreamingCall>(rpc: string, fn: (call: Call, signal: AbortSignal) => Promise<void>) {
+    return (call: Call): void => {
       const ac = new AbortController();
       let settled = false;
       const finish = (e?: unknown) => {
@@ -146,29 +147,10 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
 
     GetDoorInfo: unary('GetDoorInfo', () => deps.doorInfo?.() ?? { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' }),
 
-    NixSession: (call: NixSessionCall) => {
-      const ac = new AbortController();
-      let settled = false;
-      const finish = (e?: unknown) => {
-        if (settled) return;
-        settled = true;
-        open.delete(finish);
-        ac.abort();
-        if (call.cancelled) return;
-        if (e === undefined) call.end();
-        else call.emit('error', toServiceError(e, logger, 'NixSession'));
-      };
-      open.add(finish);
-      call.on('cancelled', () => finish());
-      const door = deps.door;
-      (door === undefined
-        ? Promise.reject(new FarmError('UNAVAILABLE', 'this coordinator runs no Nix door'))
-        : serveNixSession(call, door, ac.signal, call.getPeer())
-      ).then(
-        () => finish(),
-        (e: unknown) => finish(e ?? new Error('NixSession failed')),
-      );
-    },
+    NixSession: streaming('NixSession', (call: NixSessionCall, signal) => {
+      if (deps.door === undefined) throw new FarmError('UNAVAILABLE', 'this coordinator runs no Nix door');
+      return serveNixSession(call, deps.door, signal, call.getPeer());
+    }),
   };
   server.addService(coordinatorServiceDefinition(), handlers);
 
@@ -194,6 +176,14 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
         });
       })),
   };
+}
+
+/** What `streaming` needs of a server-streaming or bidirectional call. */
+interface StreamingCall {
+  readonly cancelled: boolean;
+  end(): void;
+  emit(event: 'error', error: unknown): boolean;
+  on(event: 'cancelled', listener: () => void): unknown;
 }
 
 /** Writes one message, waiting for the transport to drain when it asks to. */

@@ -5,21 +5,19 @@
  * serve or worker protocol over them against the farm until the client closes stdin.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { DoorClient } from '../../service/door-builds.js';
 
 /** `nix-store --serve` (read-only), `nix-store --serve --write`, `nix-daemon --stdio`. */
 export type NixSessionMode = 'serve' | 'serve-write' | 'worker';
 
 export const NIX_SESSION_MODES: readonly NixSessionMode[] = ['serve', 'serve-write', 'worker'];
 
-/** Who is on the other end of a session, and what they may do (per-key settings). */
-export interface DoorPrincipal {
-  /** For display and logs: the key's name (its comment or `farm-name`), or the gRPC client. */
-  readonly name: string;
-  /** Systems this principal may build for; undefined = every system the farm offers. */
-  readonly systems?: readonly string[] | undefined;
-  /** Builds of this principal running at once (across its sessions); undefined = the farm's default. */
-  readonly maxBuilds?: number | undefined;
-}
+/**
+ * Who is on the other end of a session, and what they may do (per-key settings): the name (the
+ * key's name, or the gRPC / socket client), the systems it may build for (undefined = all) and its
+ * concurrent builds (undefined = the farm's default). The same record the door's builds use.
+ */
+export type DoorPrincipal = DoorClient;
 
 export interface NixSessionStreams {
   /** The client's bytes (ssh channel stdin / gRPC stdin messages); its end is the session's end. */
