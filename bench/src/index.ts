@@ -3,3 +3,8 @@ export * from './trees.js';
 export * from './farm-bench.js';
 export * from './sim/dags.js';
 export * from './sim/debian-dag.js';
+export * from './door-bench.js';
+export * from './door-nix.js';
+export * from './door-profile.js';
+export * from './door-report.js';
+export * from './door-types.js';
