@@ -25,7 +25,28 @@ test('defaults fill everything but the state dir', () => {
     defaultTimeoutMs: 0,
     defaultMaxSilentMs: 0,
     logLevel: 'info',
+    door: { maxBuildsPerClient: 16, maxUploadBytes: 2 * 1024 * 1024 * 1024, socket: '/var/lib/farm/nix-door.sock' },
+    ssh: undefined,
+    cache: undefined,
   });
+});
+
+test('the Nix door: ssh and cache start only when configured, with their files under the state dir', () => {
+  const c = compileCoordinatorConfig({
+    stateDir: '/s',
+    ssh: { listen: '0.0.0.0:2222', keys: { alice: { systems: ['aarch64-linux'], maxBuilds: 2 } } },
+    cache: { listen: '127.0.0.1:8080' },
+  });
+  assert.deepEqual(c.ssh, {
+    listen: '0.0.0.0:2222',
+    hostKeyFile: '/s/door/ssh_host_ed25519_key',
+    authorizedKeysFile: '/s/door/authorized_keys',
+    keys: { alice: { systems: ['aarch64-linux'], maxBuilds: 2 } },
+  });
+  assert.deepEqual(c.cache, { listen: '127.0.0.1:8080', keyName: 'farm-1', secretKeyFile: '/s/door/cache-secret-key', compression: 'br', priority: 40, workDir: '/s/cache' });
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', ssh: { listen: 'nowhere' } }), invalid(/ssh\.listen|host:port/));
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', cache: { listen: ':1', compression: 'xz' } }), invalid(/compression/));
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', ssh: { listen: ':22', keys: { bob: { maxBuilds: 0 } } } }), invalid(/maxBuilds/));
 });
 
 test('retry settings: durations as text, a backoff above its cap is refused by name', () => {

@@ -356,7 +356,12 @@ export class FarmService implements AgentApi {
     const client = str(request.client, 'client', 256);
     const timeoutMs = uint(request.timeoutMs, 'timeoutMs');
     const maxSilentMs = uint(request.maxSilentMs, 'maxSilentMs');
-    // loadGraph refuses a root the store has no derivation for (uploaded, or recorded by the Nix door).
+    // A root must be a derivation the store holds: uploaded, or recorded by the Nix door.
+    for (const root of roots) {
+      if ((await this.store.getDerivation(root)) === undefined) {
+        throw new FarmError('FAILED_PRECONDITION', `root derivation ${root} is not in the farm store (upload it first)`, { path: root });
+      }
+    }
     const loaded = await farmErrors(() => loadGraph(this.store, roots));
     this.assertOpen();
     const id = this.ids.next('sub');
