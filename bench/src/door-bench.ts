@@ -13,7 +13,8 @@
  * client's store. Then, unless --no-profile, one profiled run per side puts the byte-timing relay
  * (door-relay.ts) in front of the remote program to say where the time goes (door-profile.ts).
  *
- *   npm run bench:door -- [--runs 3] [--layers 5] [--width 40] [--sides farm-ssh-ng,farm-ssh,plain] [--no-profile] [--json]
+ *   npm run bench:door -- [--runs 3] [--layers 5] [--width 40] [--sides farm-ssh-ng,farm-ssh,plain] [--no-profile]
+ *                         [--farm-program PATH] [--json]
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -30,9 +31,9 @@ const FARM_RELAY = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
 const PROFILE_RELAY = fileURLToPath(new URL('./door-relay.js', import.meta.url));
 
 /** The builders URI of a side; `program` replaces its remote program (the profiling wrapper). */
-export function doorUri(side: DoorSide, program?: string): string {
+export function doorUri(side: DoorSide, program?: string, farmProgram = FARM_RELAY): string {
   const scheme = side === 'farm-ssh-ng' ? 'ssh-ng' : 'ssh';
-  const remote = program ?? (side === 'plain' ? undefined : FARM_RELAY);
+  const remote = program ?? (side === 'plain' ? undefined : farmProgram);
   return remote === undefined ? `${scheme}://localhost` : `${scheme}://localhost?remote-program=${remote}`;
 }
 
@@ -70,6 +71,7 @@ interface Context {
   readonly local: LocalNix;
   readonly farm: FarmUp | undefined;
   readonly env: NodeJS.ProcessEnv;
+  readonly farmProgram: string;
 }
 
 interface SideOutcome {
@@ -82,7 +84,7 @@ async function runSide(ctx: Context, side: DoorSide, label: string, program?: st
   const drvs = await instantiateDag(store, `${ctx.nonce}-${label}-${side}`, ctx.shape);
   const outputs = await outputsOf(store, drvs);
   const cpu0 = machineCpuSeconds();
-  const client = await realiseOffloaded(store, drvs, doorUri(side, program), ctx.local, ctx.env);
+  const client = await realiseOffloaded(store, drvs, doorUri(side, program, ctx.farmProgram), ctx.local, ctx.env);
   const cpuSeconds = machineCpuSeconds() - cpu0;
   const invalidIn = async (s?: string): Promise<number> => {
     const r = await run('nix-store', [...(s !== undefined ? ['--store', s] : []), '--check-validity', '--print-invalid', ...outputs]);
@@ -106,8 +108,9 @@ async function runSide(ctx: Context, side: DoorSide, label: string, program?: st
 }
 
 /** A remote-program that runs `program` behind the byte-timing relay, logging to `log`. */
-function profilingProgram(dir: string, side: DoorSide, log: string): string {
-  const real = side === 'plain' ? 'nix-store' : FARM_RELAY;
+function profilingProgram(ctx: Context, side: DoorSide, log: string): string {
+  const dir = ctx.dir;
+  const real = side === 'plain' ? 'nix-store' : ctx.farmProgram;
   const path = join(dir, `remote-${side}`);
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   writeFileSync(path, `#!/bin/sh\nexec ${q(process.execPath)} ${q(PROFILE_RELAY)} ${q(log)} ${q(real)} "$@"\n`);
@@ -118,7 +121,7 @@ function profilingProgram(dir: string, side: DoorSide, log: string): string {
 async function profileSide(ctx: Context, side: DoorSide): Promise<DoorSideProfile> {
   const log = join(ctx.dir, `relay-${side}.log`);
   writeFileSync(log, '');
-  const { run: r, records } = await runSide(ctx, side, 'profile', profilingProgram(ctx.dir, side, log));
+  const { run: r, records } = await runSide(ctx, side, 'profile', profilingProgram(ctx, side, log));
   const sessions = parseRelayLog(readFileSync(log, 'utf8'));
   const profile: DoorSideProfile = { side, seconds: r.seconds, ...profileSessions(sessions) };
   if (side === 'plain') return profile;
@@ -143,7 +146,7 @@ export async function runDoorBench(options: DoorBenchOptions): Promise<DoorBench
     if (needsFarm) farm = await startFarmUp({ stateDir: join(dir, 'farm'), args: ['--emulation', 'off'] });
     // farm-nix-stdio finds the farm by FARM_STATE_DIR's address.json; FARM_COORDINATOR would send it through the gRPC CLI.
     const env: NodeJS.ProcessEnv = { ...process.env, ...(farm !== undefined ? { FARM_STATE_DIR: farm.stateDir } : {}), FARM_COORDINATOR: '' };
-    const ctx: Context = { dir, nonce: `${Date.now()}-${process.pid}`, shape: options, local, farm, env };
+    const ctx: Context = { dir, nonce: `${Date.now()}-${process.pid}`, shape: options, local, farm, env, farmProgram: options.farmProgram ?? FARM_RELAY };
     const runs: DoorSideRun[][] = [];
     const records = new Map<DoorSide, BuildRecord__Output[]>();
     for (let i = 0; i < options.runs; i++) {
@@ -194,6 +197,7 @@ export function doorBenchCommand(o: DoorBenchOptions): string {
   if (o.width !== 40) parts.push(`--width ${o.width}`);
   if (o.sides.join(',') !== DOOR_SIDES.join(',')) parts.push(`--sides ${o.sides.join(',')}`);
   if (o.profile.length === 0) parts.push('--no-profile');
+  if (o.farmProgram !== undefined) parts.push(`--farm-program ${o.farmProgram}`);
   return parts.length === 1 ? 'npm run bench:door' : parts.join(' ');
 }
 
@@ -208,7 +212,17 @@ function parseArgs(args: readonly string[]): DoorBenchOptions {
   const i = args.indexOf('--sides');
   const sides = i < 0 ? [...DOOR_SIDES] : (args[i + 1] ?? '').split(',');
   for (const s of sides) if (!(DOOR_SIDES as readonly string[]).includes(s)) throw new Error(`--sides: unknown side '${s}' (known: ${DOOR_SIDES.join(', ')})`);
-  return { runs: num('--runs', 3), layers: num('--layers', 5), width: num('--width', 40), sides: sides as DoorSide[], profile: args.includes('--no-profile') ? [] : (sides as DoorSide[]) };
+  const p = args.indexOf('--farm-program');
+  const farmProgram = p < 0 ? undefined : args[p + 1];
+  if (p >= 0 && (farmProgram === undefined || farmProgram === '')) throw new Error('--farm-program needs a path');
+  return {
+    runs: num('--runs', 3),
+    layers: num('--layers', 5),
+    width: num('--width', 40),
+    sides: sides as DoorSide[],
+    profile: args.includes('--no-profile') ? [] : (sides as DoorSide[]),
+    ...(farmProgram !== undefined ? { farmProgram } : {}),
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

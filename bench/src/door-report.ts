@@ -85,6 +85,7 @@ export function formatDoorProfiles(profiles: readonly DoorSideProfile[]): string
     row('serial path: accept → next session starts (client)', (p) => totalAndMedian(p.clientGap)),
     row('serial path: relay start-up (profiling only)', (p) => totalAndMedian(p.relayOverhead)),
     row('interval between session starts', (p) => totalAndMedian(p.startInterval)),
+    row('serial path without the relay: Σ (client gap + start-up)', (p) => s2((p.clientGap.totalMs + p.startup.totalMs) / 1000)),
     row('Σ sessions / 8 slots', (p) => s2(p.session.totalMs / 8000)),
     row('client overhead: wall − Σ sessions / 8', (p) => s2(p.seconds - p.session.totalMs / 8000)),
     row('mean sessions in flight (Σ sessions / wall)', (p) => (p.session.totalMs / 1000 / p.seconds).toFixed(2)),

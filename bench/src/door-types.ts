@@ -12,6 +12,8 @@ export interface DoorBenchOptions extends DagShape {
   readonly sides: readonly DoorSide[];
   /** Sides given a profiled run after the timed runs (none: no breakdown). */
   readonly profile: readonly DoorSide[];
+  /** The farm sides' remote program (default: the repository's cli/bin/farm-nix-stdio); to measure another relay. */
+  readonly farmProgram?: string;
 }
 
 /** One side of one run. */
