@@ -116,26 +116,33 @@ async function rest(r: WireReader): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/**
+ * One answer per request, as a client reads them: stops where the server's bytes end (endedAt)
+ * or where an answer cannot be decoded (decodeError, naming which).
+ */
+async function decodeEach<Req, Ans>(
+  r: WireReader,
+  requests: readonly Req[],
+  decode: (req: Req) => Promise<Ans>,
+  label: (req: Req, i: number) => string,
+): Promise<{ answers: Ans[]; endedAt: number | undefined; decodeError: string | undefined }> {
+  const answers: Ans[] = [];
+  for (const [i, req] of requests.entries()) {
+    if (await r.atEnd()) return { answers, endedAt: i, decodeError: undefined };
+    try {
+      answers.push(await decode(req));
+    } catch (e) {
+      return { answers, endedAt: i, decodeError: `${label(req, i)}: ${message(e)}` };
+    }
+  }
+  return { answers, endedAt: undefined, decodeError: undefined };
+}
+
 /** A serve server's bytes as Nix's client reads them, one reply per request. */
 export async function decodeServeAnswers(bytes: Uint8Array, requests: readonly ServeRequest[], version: number): Promise<ServeAnswers> {
   const r = new WireReader(new StreamSource(bytes));
   const { serverVersion } = await decodeServeServerHello(r);
-  const replies: ServeReply[] = [];
-  let endedAt: number | undefined;
-  let decodeError: string | undefined;
-  for (const [i, req] of requests.entries()) {
-    if (await r.atEnd()) {
-      endedAt = i;
-      break;
-    }
-    try {
-      replies.push(await decodeServeReply(r, req, version));
-    } catch (e) {
-      endedAt = i;
-      decodeError = `reply #${i + 1} (${req.cmd}): ${message(e)}`;
-      break;
-    }
-  }
+  const { answers: replies, endedAt, decodeError } = await decodeEach(r, requests, (req) => decodeServeReply(r, req, version), (req, i) => `reply #${i + 1} (${req.cmd})`);
   return { serverVersion, replies, endedAt, decodeError, leftover: decodeError === undefined ? await rest(r) : new Uint8Array(0) };
 }
 
@@ -145,22 +152,7 @@ export async function decodeWorkerAnswers(bytes: Uint8Array, requests: readonly 
   const serverVersion = await decodeWorkerServerHello(r);
   const info = await decodeWorkerServerInfo(r, version);
   const startup = (await readStderrPhase(r, version)).messages;
-  const responses: WorkerResponse[] = [];
-  let endedAt: number | undefined;
-  let decodeError: string | undefined;
-  for (const [i, req] of requests.entries()) {
-    if (await r.atEnd()) {
-      endedAt = i;
-      break;
-    }
-    try {
-      responses.push(await decodeWorkerResponse(r, req, version));
-    } catch (e) {
-      endedAt = i;
-      decodeError = `response #${i + 1} (${req.op}): ${message(e)}`;
-      break;
-    }
-  }
+  const { answers: responses, endedAt, decodeError } = await decodeEach(r, requests, (req) => decodeWorkerResponse(r, req, version), (req, i) => `response #${i + 1} (${req.op})`);
   const leftover = decodeError === undefined ? await rest(r) : new Uint8Array(0);
   let trailing: StderrMessage[] | undefined = [];
   try {

@@ -22,7 +22,8 @@ export interface NixStdioOptions {
 export async function runNixStdio(client: FarmClient, options: NixStdioOptions): Promise<number> {
   const call = client.nixSession();
   call.write({ open: { mode: options.mode, client: clientIdentity(options.env) } });
-  const pump = (async () => {
+  // Runs beside the reading loop below; it ends with stdin (or when the call fails).
+  void (async () => {
     for await (const chunk of options.stdin as AsyncIterable<Buffer>) {
       if (!call.write({ stdin: chunk })) await once(call, 'drain');
     }
@@ -44,7 +45,6 @@ export async function runNixStdio(client: FarmClient, options: NixStdioOptions):
     options.stderr.write(`farm nix-stdio: ${err.message}\n`);
     return 1;
   }
-  void pump;
   // The session is over: stop reading stdin (Nix keeps it open until it sees our exit).
   options.stdin.destroy();
   return status ?? 1;
