@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for the farm on a fresh Debian 12 machine (run as root): the apt
 # packages in scripts/apt-packages.txt, the npm packages (including the pinned Node 22 in
-# node_modules/node), and the TypeScript build. Cheap when everything is already there.
+# node_modules/node), the TypeScript build and the native remote-program (scripts/build-native.sh).
+# Cheap when everything is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -38,3 +39,6 @@ fi
 # 3. TypeScript build (incremental: a no-op when nothing changed)
 say "building"
 PATH="$root/node_modules/.bin:$PATH" tsc -b
+
+# 4. the native farm-nix-stdio (a no-op when up to date)
+bash scripts/build-native.sh
