@@ -28,7 +28,14 @@ test('defaults fill everything but the state dir', () => {
     door: { maxBuildsPerClient: 16, maxUploadBytes: 2 * 1024 * 1024 * 1024, socket: '/var/lib/farm/nix-door.sock' },
     ssh: undefined,
     cache: undefined,
+    ops: undefined,
   });
+});
+
+test('the ops endpoint (dashboard, /metrics) starts only when configured, and its address is checked', () => {
+  assert.deepEqual(compileCoordinatorConfig({ stateDir: 's', ops: { listen: '0.0.0.0:9464' } }).ops, { listen: '0.0.0.0:9464' });
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', ops: { listen: 'nowhere' } }), invalid(/ops\.listen.*host:port/));
+  assert.throws(() => compileCoordinatorConfig({ stateDir: 's', ops: { listen: ':1', extra: 1 } }), invalid(/extra/));
 });
 
 test('the Nix door: ssh and cache start only when configured, with their files under the state dir', () => {

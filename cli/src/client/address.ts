@@ -31,6 +31,8 @@ export interface AddressFile {
   readonly door?: string;
   readonly ssh?: string;
   readonly cache?: string;
+  /** The operator endpoint: the dashboard at `/`, Prometheus metrics at `/metrics`. */
+  readonly ops?: string;
 }
 
 /** Writes `<stateDir>/address.json` atomically (temp file + rename), creating the dir. */
@@ -70,6 +72,7 @@ export function readAddressFile(stateDir: string): AddressFile | undefined {
     ...(typeof o.door === 'string' ? { door: o.door } : {}),
     ...(typeof o.ssh === 'string' ? { ssh: o.ssh } : {}),
     ...(typeof o.cache === 'string' ? { cache: o.cache } : {}),
+    ...(typeof o.ops === 'string' ? { ops: o.ops } : {}),
   };
 }
 

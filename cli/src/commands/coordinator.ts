@@ -25,6 +25,9 @@ export class CoordinatorCommand extends Command {
       endpoint without it), \`ssh.hostKeyFile\`, \`ssh.authorizedKeysFile\`, \`ssh.keys\` (per key name or
       SHA256 fingerprint: {"systems": [...], "maxBuilds": N}); \`cache.listen\` (no binary cache without it),
       \`cache.keyName\` ("farm-1"), \`cache.secretKeyFile\`, \`cache.compression\`, \`cache.priority\` (40).
+
+      Operators (docs/observability.md): \`ops.listen\` ("host:port"; the live dashboard at / and Prometheus
+      metrics at /metrics; none without it).
       Unknown keys are errors. Flags override the file.
     `,
     examples: [

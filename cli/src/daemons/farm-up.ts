@@ -47,6 +47,8 @@ export interface FarmUpOptions {
   readonly sshListen?: string | undefined;
   /** The binary cache, 'host:port' or 'off'. */
   readonly cacheListen?: string | undefined;
+  /** The operator endpoint (dashboard, /metrics), 'host:port' or 'off'. */
+  readonly opsListen?: string | undefined;
   readonly say: (line: string) => void;
 }
 
@@ -55,6 +57,8 @@ export interface RunningFarm {
   /** The Nix door: local socket, SSH endpoint and its authorized_keys file, binary cache. */
   readonly door: { readonly socket: string; readonly ssh?: string | undefined; readonly authorizedKeys?: string | undefined; readonly cache?: string | undefined; readonly cacheKey?: string | undefined };
   readonly natsUrl: string;
+  /** The dashboard's URL (its /metrics too); undefined when off. */
+  readonly opsUrl: string | undefined;
   readonly agentNames: readonly string[];
   stop(): Promise<void>;
 }
@@ -88,6 +92,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
 
     const sshListen = options.sshListen ?? '127.0.0.1:0';
     const cacheListen = options.cacheListen ?? '127.0.0.1:0';
+    const opsListen = options.opsListen ?? '127.0.0.1:0';
     const coordinatorLog = createWriteStream(join(stateDir, 'logs', 'coordinator.log'), { flags: 'a' });
     stops.push(() => closeStream(coordinatorLog));
     const logger: Logger = createLogger({ name: 'coordinator', level: 'info' }, coordinatorLog);
@@ -99,6 +104,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
         ...(sshListen !== 'off' ? { ssh: { listen: sshListen } } : {}),
         ...(cacheListen !== 'off' ? { cache: { listen: cacheListen } } : {}),
+        ...(opsListen !== 'off' ? { ops: { listen: opsListen } } : {}),
       },
       'farm up',
     );
@@ -149,9 +155,10 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       door: door.socket,
       ...(door.ssh !== undefined ? { ssh: door.ssh } : {}),
       ...(door.cache !== undefined ? { cache: door.cache } : {}),
+      ...(coordinator.opsUrl !== undefined ? { ops: coordinator.opsUrl } : {}),
     });
     stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
-    return { grpcAddress: coordinator.grpcAddress, natsUrl, agentNames: names, door, stop: stopAll };
+    return { grpcAddress: coordinator.grpcAddress, natsUrl, opsUrl: coordinator.opsUrl, agentNames: names, door, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

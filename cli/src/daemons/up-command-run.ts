@@ -20,6 +20,7 @@ export interface UpFlags {
   readonly emulation: 'auto' | 'binfmt' | 'qemu' | 'off';
   readonly sshListen: string;
   readonly cacheListen: string;
+  readonly opsListen: string;
   readonly json: boolean;
 }
 
@@ -39,12 +40,12 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
   let farm;
   try {
     say(`farm up: starting in ${stateDir}`);
-    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, sshListen: flags.sshListen, cacheListen: flags.cacheListen, say });
+    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, sshListen: flags.sshListen, cacheListen: flags.cacheListen, opsListen: flags.opsListen, say });
   } catch (e) {
     return fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs, door: farm.door })}\n`);
+    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs, door: farm.door, ops: farm.opsUrl })}\n`);
   }
   say(`  coordinator  ${farm.grpcAddress} (gRPC)`);
   say(`  nats         ${farm.natsUrl} (JetStream)`);
@@ -55,6 +56,7 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
     say(`  ssh          ${farm.door.ssh}: builders = ssh-ng://farm@${host} … with NIX_SSHOPTS='-p ${port}'; keys in ${farm.door.authorizedKeys ?? '?'}`);
   }
   if (farm.door.cache !== undefined) say(`  cache        ${farm.door.cache} (trusted-public-keys = ${farm.door.cacheKey ?? '?'})`);
+  if (farm.opsUrl !== undefined) say(`  dashboard    ${farm.opsUrl}/ (Prometheus metrics at ${farm.opsUrl}/metrics)`);
   say(`  addresses    ${stateDir}/address.json`);
   say(`  logs         ${stateDir}/logs/`);
   say('farm up: ready — try `farm submit ./examples/dag#all`; Ctrl-C stops everything');

@@ -37,6 +37,13 @@ export interface CoordinatorConfig {
   readonly ssh: SshConfig | undefined;
   /** The HTTP binary cache; undefined = not started. */
   readonly cache: CacheConfig | undefined;
+  /** The operator HTTP endpoint (dashboard, /metrics); undefined = not started. */
+  readonly ops: OpsConfig | undefined;
+}
+
+export interface OpsConfig {
+  /** 'host:port'; port 0 picks one. */
+  readonly listen: string;
 }
 
 export interface DoorConfig {
@@ -150,6 +157,7 @@ function coordinatorConfigSchema() {
         })
         .strict()
         .optional(),
+      ops: z.object({ listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'") }).strict().optional(),
     })
     .strict()
     // An agent must get several heartbeats in per lease, or one lost ack fences it.
@@ -196,5 +204,6 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
             priority: c.cache.priority,
             workDir: join(c.stateDir, 'cache'),
           },
+    ops: c.ops === undefined ? undefined : { listen: c.ops.listen },
   };
 }

@@ -28,6 +28,7 @@ import { startSocketDoor } from '../adapters/nix-door/socket-door.js';
 import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gateway.js';
 import { loadOrCreateCacheKey } from '../adapters/http-cache/cache-key.js';
 import { startHttpCache } from '../adapters/http-cache/http-cache.js';
+import { startOpsServer, type OpsRoute } from '../adapters/http-ops/ops-server.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -44,6 +45,8 @@ export interface RunningCoordinator {
   readonly ssh: { readonly address: string; readonly hostKey: string } | undefined;
   /** The binary cache's URL and public key (for trusted-public-keys); undefined when not configured. */
   readonly cache: { readonly url: string; readonly publicKey: string } | undefined;
+  /** The operator endpoint's URL (dashboard, /metrics); undefined when not configured. */
+  readonly opsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -127,11 +130,21 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
       doorInfo.cachePublicKey = key.publicKey;
     }
 
+    let opsUrl: string | undefined;
+    if (config.ops !== undefined) {
+      // Each part that shows something to operators contributes its routes here.
+      const routes: OpsRoute[] = [];
+      const ops = await startOpsServer({ routes, logger: logger.child({ component: 'ops' }) }, config.ops.listen);
+      parts.push({ name: 'ops endpoint', close: () => ops.close() });
+      opsUrl = ops.url;
+    }
+
     return {
       grpcAddress: grpc.address,
       doorSocket: socketDoor.path,
       ssh: ssh === undefined ? undefined : { address: ssh.address, hostKey: ssh.hostKey },
       cache: doorInfo.cacheUrl === '' ? undefined : { url: doorInfo.cacheUrl, publicKey: doorInfo.cachePublicKey },
+      opsUrl,
       close: closeAll,
     };
   } catch (e) {

@@ -62,7 +62,7 @@ import { loadGraph, outputPaths } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
 import { explanationToProto, type ExplainQuery } from './explain-view.js';
-import { Journal } from './journal.js';
+import { Journal, type SchedulerEventsListener } from './journal.js';
 import { retry as retryFailures } from './retry.js';
 import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
 import { agentsView, capabilitiesToProto, farmStatus, submissionStatus } from './views.js';
@@ -523,6 +523,15 @@ export class FarmService implements AgentApi {
     const row = this.journal.jobs.get(drv) ?? this.state.getJob(drv);
     const status = current?.status ?? row?.status;
     return { jobId, terminal: status === undefined || TERMINAL_JOB_STATUSES.has(status), runEpoch: row?.runEpoch ?? 0 };
+  }
+
+  /**
+   * Calls `listener` with every committed batch of scheduler events (job status changes with their
+   * times, agents and epochs; submissions done), in commit order: what metrics, traces and the
+   * dashboard observe. A listener that throws is logged, not propagated.
+   */
+  onSchedulerEvents(listener: SchedulerEventsListener): () => void {
+    return this.journal.onCommitted(listener);
   }
 
   /** Calls `listener` after every committed change of the job. */

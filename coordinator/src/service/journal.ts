@@ -36,6 +36,8 @@ export interface RecordOptions {
 }
 
 export type EventListener = (event: EventRow) => void;
+/** Every committed batch of scheduler events, in commit order (metrics, traces, the dashboard). */
+export type SchedulerEventsListener = (events: readonly SchedulerEvent[]) => void;
 
 export class Journal {
   readonly live = new Map<string, LiveSubmission>();
@@ -46,6 +48,7 @@ export class Journal {
   private readonly watchers = new Map<string, Set<EventListener>>();
   private readonly jobListeners = new Map<string, Set<() => void>>();
   private readonly workListeners = new Set<() => void>();
+  private readonly eventsListeners = new Set<SchedulerEventsListener>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -98,7 +101,7 @@ export class Journal {
     const committed = this.state.commit(batch);
     // The chain itself never rejects, so one failed commit does not poison the ones after it.
     this.chain = this.chain.then(() => committed).then(
-      () => this.publish(rows, touchedJobs, workMayBeAvailable),
+      () => this.publish(events, rows, touchedJobs, workMayBeAvailable),
       (e: unknown) => this.logger.error({ err: e }, 'committing coordinator state failed'),
     );
     return committed;
@@ -129,6 +132,12 @@ export class Journal {
     };
   }
 
+  /** Calls `listener` with each batch of scheduler events once it is committed. */
+  onCommitted(listener: SchedulerEventsListener): () => void {
+    this.eventsListeners.add(listener);
+    return () => void this.eventsListeners.delete(listener);
+  }
+
   onWorkAvailable(listener: () => void): () => void {
     this.workListeners.add(listener);
     return () => void this.workListeners.delete(listener);
@@ -144,7 +153,8 @@ export class Journal {
     for (const set of this.jobListeners.values()) for (const l of [...set]) l();
   }
 
-  private publish(rows: readonly EventRow[], jobs: ReadonlySet<string>, work: boolean): void {
+  private publish(events: readonly SchedulerEvent[], rows: readonly EventRow[], jobs: ReadonlySet<string>, work: boolean): void {
+    if (events.length > 0) for (const l of [...this.eventsListeners]) this.safely(() => l(events));
     for (const row of rows) {
       for (const l of [...(this.watchers.get(row.submissionId) ?? [])]) this.safely(() => l(row));
     }

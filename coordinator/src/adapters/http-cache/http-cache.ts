@@ -24,7 +24,7 @@ import type { LogSource } from '../../ports/log-source.js';
 import { lastAttemptLog } from './build-log.js';
 import type { CacheKey } from './cache-key.js';
 import { compressionMethod, type CacheCompression } from './compression.js';
-import { cacheUrl, parseCacheListen } from './listen-address.js';
+import { httpUrl, parseHttpListen } from '../http-listen.js';
 import { NarFiles } from './nar-files.js';
 import { NarListings } from './nar-listings.js';
 import { narInfoText } from './narinfo-text.js';
@@ -74,7 +74,7 @@ const notFound = (what: string): Reply => ({ status: 404, type: 'text/plain; cha
 export async function startHttpCache(deps: HttpCacheDeps, options: HttpCacheOptions): Promise<RunningHttpCache> {
   const method = compressionMethod(options.compression);
   if (!Number.isSafeInteger(options.priority)) throw new FarmError('INVALID_CONFIG', `the binary cache priority must be an integer, got ${options.priority}`);
-  const { host, port } = parseCacheListen(options.listen);
+  const { host, port } = parseHttpListen(options.listen, 'the binary cache');
   const layout = workLayout(options.workDir);
   await prepareWorkLayout(layout);
   const { store, logger } = deps;
@@ -181,7 +181,7 @@ export async function startHttpCache(deps: HttpCacheDeps, options: HttpCacheOpti
     });
   });
   server.on('error', (e) => logger.error({ err: e }, 'binary cache server error'));
-  const url = cacheUrl(host, (server.address() as AddressInfo).port);
+  const url = httpUrl(host, (server.address() as AddressInfo).port);
   logger.info({ url, compression: method.name, publicKey: options.key.publicKey }, 'binary cache listening');
 
   let closing: Promise<void> | undefined;
