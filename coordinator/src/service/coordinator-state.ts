@@ -26,6 +26,11 @@ export interface SubmissionRow {
   readonly failed: number;
   /** The sequence number of its last event (0 = none yet). */
   readonly lastSeq: number;
+  /**
+   * W3C `traceparent` of the span that admitted it (absent when tracing is off): its jobs' spans
+   * join that trace, also after a restart, and the dashboard links the trace by its id.
+   */
+  readonly traceparent?: string;
 }
 
 /** A SubmissionEvent exactly as Watch sends it (numbers instead of uint64 strings). */
