@@ -4,11 +4,13 @@
  * iterables that cancel the call when the consumer stops early. Every gRPC error becomes the
  * FarmError the server sent (`farmErrorFromGrpc`); UNAVAILABLE additionally names the address
  * and how it was found, because "connection refused" alone does not tell which farm was tried.
+ * Every call carries the active trace context in its metadata (nothing when tracing is off).
  */
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { FarmError, GRPC_STATUS, farmErrorFromGrpc, type GrpcErrorLike } from '@farm/common';
+import { FarmError, GRPC_STATUS, farmErrorFromGrpc, injectIntoMetadata, type GrpcErrorLike } from '@farm/common';
 import {
   createCoordinatorClient,
+  Metadata,
   type AddPathHeader,
   type AddPathResponse__Output,
   type CancelResponse__Output,
@@ -65,52 +67,52 @@ export class FarmClient {
   }
 
   getInfo(): Promise<GetInfoResponse__Output> {
-    return this.unary('GetInfo', (o, cb) => this.raw.getInfo({}, o, cb));
+    return this.unary('GetInfo', (m, o, cb) => this.raw.getInfo({}, m, o, cb));
   }
 
   /** Where the Nix door listens and its keys (`farm cache key`). */
   getDoorInfo(): Promise<GetDoorInfoResponse__Output> {
-    return this.unary('GetDoorInfo', (o, cb) => this.raw.getDoorInfo({}, o, cb));
+    return this.unary('GetDoorInfo', (m, o, cb) => this.raw.getDoorInfo({}, m, o, cb));
   }
 
   /** One Nix protocol session (`farm nix-stdio`): no deadline, it lasts as long as the client. */
   nixSession(): ClientDuplexStream<NixSessionInput, NixSessionOutput__Output> {
-    return this.raw.nixSession();
+    return this.raw.nixSession(callMetadata());
   }
 
   queryMissing(paths: readonly string[]): Promise<string[]> {
-    return this.unary<QueryMissingResponse__Output>('QueryMissing', (o, cb) => this.raw.queryMissing({ paths: [...paths] }, o, cb)).then((r) => r.missing);
+    return this.unary<QueryMissingResponse__Output>('QueryMissing', (m, o, cb) => this.raw.queryMissing({ paths: [...paths] }, m, o, cb)).then((r) => r.missing);
   }
 
   submit(request: SubmitRequest): Promise<SubmitResponse__Output> {
-    return this.unary('Submit', (o, cb) => this.raw.submit(request, o, cb), this.submitDeadlineMs);
+    return this.unary('Submit', (m, o, cb) => this.raw.submit(request, m, o, cb), this.submitDeadlineMs);
   }
 
   cancel(submissionId: string): Promise<CancelResponse__Output> {
-    return this.unary('Cancel', (o, cb) => this.raw.cancel({ submissionId }, o, cb));
+    return this.unary('Cancel', (m, o, cb) => this.raw.cancel({ submissionId }, m, o, cb));
   }
 
   status(submissionId = ''): Promise<StatusResponse__Output> {
-    return this.unary('Status', (o, cb) => this.raw.status({ submissionId }, o, cb));
+    return this.unary('Status', (m, o, cb) => this.raw.status({ submissionId }, m, o, cb));
   }
 
   listAgents(): Promise<ListAgentsResponse__Output> {
-    return this.unary('ListAgents', (o, cb) => this.raw.listAgents({}, o, cb));
+    return this.unary('ListAgents', (m, o, cb) => this.raw.listAgents({}, m, o, cb));
   }
 
   /** Why a job is where it is (`farm explain`): exactly one of drvPath / jobId. */
   explain(request: ExplainRequest): Promise<ExplainResponse__Output> {
-    return this.unary('Explain', (o, cb) => this.raw.explain(request, o, cb));
+    return this.unary('Explain', (m, o, cb) => this.raw.explain(request, m, o, cb));
   }
 
   /** `farm retry`: forget the failures of a submission (or of one drv / job) and submit anew. */
   retry(target: string): Promise<RetryResponse__Output> {
-    return this.unary('Retry', (o, cb) => this.raw.retry({ target }, o, cb), this.submitDeadlineMs);
+    return this.unary('Retry', (m, o, cb) => this.raw.retry({ target }, m, o, cb), this.submitDeadlineMs);
   }
 
   /** AddDerivations: the `.drv`s in the order given (dependencies first); one already-valid flag each. */
   addDerivations(derivations: readonly { drvPath: string; aterm: Uint8Array }[]): Promise<boolean[]> {
-    return this.unary<AddDerivationsResponse__Output>('AddDerivations', (o, cb) => this.raw.addDerivations({ derivations: [...derivations] }, o, cb), this.submitDeadlineMs).then(
+    return this.unary<AddDerivationsResponse__Output>('AddDerivations', (m, o, cb) => this.raw.addDerivations({ derivations: [...derivations] }, m, o, cb), this.submitDeadlineMs).then(
       (r) => r.alreadyValid,
     );
   }
@@ -124,7 +126,7 @@ export class FarmClient {
     let call!: ReturnType<CoordinatorClient['addPath']>;
     let answered = false;
     const result = new Promise<AddPathResponse__Output>((resolve, reject) => {
-      call = this.raw.addPath((err, res) => {
+      call = this.raw.addPath(callMetadata(), (err, res) => {
         answered = true;
         if (err !== null || res === undefined) reject(this.error(err ?? { code: GRPC_STATUS.INTERNAL, message: 'AddPath: no response' }, 'AddPath'));
         else resolve(res);
@@ -157,26 +159,26 @@ export class FarmClient {
 
   /** Events of a submission from `fromSequence`, ending after the server ends the stream. */
   watch(submissionId: string, fromSequence = 0, signal?: AbortSignal): AsyncGenerator<SubmissionEvent__Output> {
-    return this.serverStream('Watch', this.raw.watch({ submissionId, fromSequence }), signal);
+    return this.serverStream('Watch', this.raw.watch({ submissionId, fromSequence }, callMetadata()), signal);
   }
 
   /** A job's log chunks; `signal` cancels the call (the generator then ends quietly). */
   logs(request: LogsRequest, signal?: AbortSignal): AsyncGenerator<LogChunk__Output> {
-    return this.serverStream('Logs', this.raw.logs(request), signal);
+    return this.serverStream('Logs', this.raw.logs(request, callMetadata()), signal);
   }
 
   /** The NAR of a path the farm holds, as byte chunks. */
   async *getNar(path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    for await (const chunk of this.serverStream('GetNar', this.raw.getNar({ path }), signal)) yield chunk.data;
+    for await (const chunk of this.serverStream('GetNar', this.raw.getNar({ path }, callMetadata()), signal)) yield chunk.data;
   }
 
   private unary<T>(
     method: string,
-    start: (options: { deadline: Date }, cb: (err: GrpcErrorLike | null, res?: T) => void) => unknown,
+    start: (metadata: Metadata, options: { deadline: Date }, cb: (err: GrpcErrorLike | null, res?: T) => void) => unknown,
     deadlineMs = this.deadlineMs,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      start({ deadline: new Date(Date.now() + deadlineMs) }, (err, res) => {
+      start(callMetadata(), { deadline: new Date(Date.now() + deadlineMs) }, (err, res) => {
         if (err !== null || res === undefined) reject(this.error(err ?? { code: GRPC_STATUS.INTERNAL, message: `${method}: no response` }, method));
         else resolve(res);
       });
@@ -218,6 +220,13 @@ export class FarmClient {
       { cause: e },
     );
   }
+}
+
+/** A call's metadata: the active trace context (traceparent), if any. */
+function callMetadata(): Metadata {
+  const metadata = new Metadata();
+  injectIntoMetadata(metadata);
+  return metadata;
 }
 
 /** A function, so that TypeScript does not narrow `signal.aborted` across awaits. */

@@ -5,8 +5,12 @@
  * report every root's outputs and every failure, and copy outputs back into the local store when
  * asked.
  * The order puts GetInfo first so that an unreachable farm is reported before any evaluation.
+ *
+ * Traced (when an SDK is on) as the root span `farm submit` with children `evaluate` and
+ * `upload`; every gRPC call made inside carries the active span in its metadata, so the
+ * coordinator's spans of this submission join the trace.
  */
-import { FarmError, type Clock } from '@farm/common';
+import { ATTR, FarmError, recording, withSpan, type Clock } from '@farm/common';
 import { DEFAULT_STORE_DIR } from '@farm/nix';
 import type { SubmitRequest } from '@farm/proto';
 import { buildUploadBundle, evaluateInstallables, rootDrvPaths, type EvaluatedRoot, type Installable, type UploadBundle } from '../eval/index.js';
@@ -40,7 +44,15 @@ export interface SubmitOutcome {
 
 export type ReporterFactory = (model: ProgressModel) => SubmitReporter;
 
-export async function runSubmit(client: FarmClient, settings: SubmitSettings, makeReporter: ReporterFactory, clock: Clock, onSubmitted?: (id: string) => void): Promise<SubmitOutcome> {
+export function runSubmit(client: FarmClient, settings: SubmitSettings, makeReporter: ReporterFactory, clock: Clock, onSubmitted?: (id: string) => void): Promise<SubmitOutcome> {
+  return withSpan('farm submit', { [ATTR.client]: settings.client }, async (span) => {
+    const outcome = await submitTraced(client, settings, makeReporter, clock, onSubmitted);
+    if (recording(span)) span.setAttributes({ [ATTR.submissionId]: outcome.submissionId, 'process.exit.code': outcome.exitCode });
+    return outcome;
+  });
+}
+
+async function submitTraced(client: FarmClient, settings: SubmitSettings, makeReporter: ReporterFactory, clock: Clock, onSubmitted?: (id: string) => void): Promise<SubmitOutcome> {
   const model = new ProgressModel(clock);
   const reporter = makeReporter(model);
   try {
@@ -50,17 +62,24 @@ export async function runSubmit(client: FarmClient, settings: SubmitSettings, ma
     }
 
     reporter.step(`evaluating ${settings.installables.map((i) => i.text).join(' ')}`);
-    const roots = await evaluateInstallables(settings.installables, { cwd: settings.cwd });
-    if (roots.length === 0) throw new FarmError('INVALID_ARGUMENT', `no derivations in ${settings.installables.map((i) => i.text).join(' ')}`);
-    reporter.evaluated(roots);
+    const { roots, bundle } = await withSpan('evaluate', {}, async (span) => {
+      const roots = await evaluateInstallables(settings.installables, { cwd: settings.cwd });
+      if (roots.length === 0) throw new FarmError('INVALID_ARGUMENT', `no derivations in ${settings.installables.map((i) => i.text).join(' ')}`);
+      reporter.evaluated(roots);
 
-    reporter.step('reading the derivation closure');
-    const bundle = await buildUploadBundle(rootDrvPaths(roots));
-    const drvCount = bundle.items.filter((i) => i.kind === 'drv').length;
-    reporter.bundle(drvCount, bundle.items.length - drvCount);
+      reporter.step('reading the derivation closure');
+      const bundle = await buildUploadBundle(rootDrvPaths(roots));
+      const drvCount = bundle.items.filter((i) => i.kind === 'drv').length;
+      reporter.bundle(drvCount, bundle.items.length - drvCount);
+      if (recording(span)) span.setAttributes({ 'farm.roots': roots.length, 'farm.derivations': drvCount, [ATTR.paths]: bundle.items.length });
+      return { roots, bundle };
+    });
 
     reporter.step('asking the farm what it lacks');
-    await uploadMissing(client, bundle, (e) => reporter.upload(e));
+    await withSpan('upload', {}, async (span) => {
+      const uploaded = await uploadMissing(client, bundle, (e) => reporter.upload(e));
+      if (recording(span)) span.setAttributes({ [ATTR.bytes]: uploaded.bytes, [ATTR.paths]: uploaded.uploaded.length });
+    });
 
     reporter.step('submitting');
     const plan = await client.submit(submitRequest(roots, settings));

@@ -1,0 +1,3 @@
+export * from './attributes.js';
+export * from './tracer.js';
+export * from './carriers.js';
