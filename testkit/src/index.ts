@@ -4,3 +4,4 @@ export * from './nats-server.js';
 export * from './farm-process.js';
 export * from './vectors.js';
 export * from './binfmt.js';
+export * from './prometheus-text.js';
