@@ -48,19 +48,19 @@ export interface FarmBenchResult {
   readonly command: string;
 }
 
-function sh(cmd: string, args: readonly string[]): string {
+export function sh(cmd: string, args: readonly string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, cwd: REPO_ROOT });
   if (r.error !== undefined || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${String(r.error ?? r.stderr)}`);
   return r.stdout;
 }
 
-function percentile(xs: readonly number[], p: number): number {
+export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
-function listBuilds(address: string): Promise<BuildRecord__Output[]> {
+export function listBuilds(address: string): Promise<BuildRecord__Output[]> {
   const client = createCoordinatorClient(address);
   return new Promise<BuildRecord__Output[]>((resolve, reject) =>
     client.ListBuilds({}, (err, reply) => {
@@ -72,7 +72,7 @@ function listBuilds(address: string): Promise<BuildRecord__Output[]> {
 }
 
 /** The machine's busy CPU time so far, in seconds (user, nice, system, irq, softirq, steal). */
-function machineCpuSeconds(): number {
+export function machineCpuSeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
   const [, user, nice, system, , , irq, softirq, steal] = line;
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS;
@@ -82,7 +82,7 @@ const CLOCK_TICKS = 100;
 /** The agents' default sandbox paths (agent config `sandboxPaths`), in Nix's `sandbox-paths` syntax. */
 const SANDBOX_PATHS = '/bin /usr /lib /lib64?';
 
-function instantiate(dir: string, name: string, salt: string, options: FarmBenchOptions): string[] {
+export function instantiate(dir: string, name: string, salt: string, options: FarmBenchOptions): string[] {
   const expr = join(REPO_ROOT, 'bench', 'dag', 'default.nix');
   const common = ['--argstr', 'salt', salt, '--arg', 'layers', String(options.layers), '--arg', 'width', String(options.width)];
   // --add-root keeps the .drv files (and later the outputs) from the garbage collector.

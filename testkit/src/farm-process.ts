@@ -28,13 +28,15 @@ export interface FarmUp extends AsyncDisposable {
 
 export interface FarmUpOptions {
   readonly stateDir: string;
+  /** Another checkout's `cli/bin/farm` (benchmarks against an older commit); default FARM_BIN. */
+  readonly bin?: string;
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly readyTimeoutMs?: number;
 }
 
 export async function startFarmUp(options: FarmUpOptions): Promise<FarmUp> {
-  const child = spawn(FARM_BIN, ['up', '--json', '--state-dir', options.stateDir, ...(options.args ?? [])], {
+  const child = spawn(options.bin ?? FARM_BIN, ['up', '--json', '--state-dir', options.stateDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
     detached: true, // its own process group, so a test can kill the whole tree
@@ -111,9 +113,9 @@ export interface FarmRun {
 }
 
 /** Runs one `farm` command to completion. */
-export function runFarm(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<FarmRun> {
+export function runFarm(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; bin?: string } = {}): Promise<FarmRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(FARM_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, cwd: options.cwd ?? REPO_ROOT });
+    const child = spawn(options.bin ?? FARM_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env }, cwd: options.cwd ?? REPO_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
