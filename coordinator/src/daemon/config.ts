@@ -44,6 +44,8 @@ export interface CoordinatorConfig {
 export interface OpsConfig {
   /** 'host:port'; port 0 picks one. */
   readonly listen: string;
+  /** The tracing UI's page of one trace, `{traceId}` standing for its id: the dashboard links each submission's trace. */
+  readonly traceUrl?: string;
 }
 
 export interface DoorConfig {
@@ -157,7 +159,13 @@ function coordinatorConfigSchema() {
         })
         .strict()
         .optional(),
-      ops: z.object({ listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'") }).strict().optional(),
+      ops: z
+        .object({
+          listen: nonEmpty.regex(/^\S+:\d{1,5}$/, "expected 'host:port'"),
+          traceUrl: nonEmpty.regex(/^https?:\/\/\S*\{traceId\}\S*$/, "expected an http(s) URL with {traceId} in it, like http://jaeger:16686/trace/{traceId}").optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     // An agent must get several heartbeats in per lease, or one lost ack fences it.
@@ -204,6 +212,6 @@ export function compileCoordinatorConfig(input: unknown, source = 'coordinator c
             priority: c.cache.priority,
             workDir: join(c.stateDir, 'cache'),
           },
-    ops: c.ops === undefined ? undefined : { listen: c.ops.listen },
+    ops: c.ops === undefined ? undefined : { listen: c.ops.listen, ...(c.ops.traceUrl === undefined ? {} : { traceUrl: c.ops.traceUrl }) },
   };
 }
