@@ -32,7 +32,8 @@ export class UpCommand extends Command {
       public keys of its authorized_keys file (seeded from ~/.ssh/*.pub when first created), and a signed binary
       cache serves the farm store over HTTP (\`--cache-listen\`; \`farm cache key\` prints its public key). See docs/nix-door.md.
 
-      Operators: \`--ops-listen\` serves a live dashboard at \`/\` and Prometheus metrics at \`/metrics\` (docs/observability.md).
+      Operators: \`--ops-listen\` serves a live dashboard at \`/\` and Prometheus metrics at \`/metrics\` (docs/observability.md);
+      with \`--trace-url\` the dashboard links each traced submission to that tracing UI.
 
       Agents bind \`--sandbox-path\` host paths read-only into every build (default: ${HOST_SANDBOX_PATHS.join(' ')},
       which the examples' /bin/sh builders need).
@@ -58,6 +59,7 @@ export class UpCommand extends Command {
   sshListen = Option.String('--ssh-listen', '127.0.0.1:0', { description: "the Nix door's SSH endpoint (host:port; port 0 picks a free one; 'off' starts none)" });
   cacheListen = Option.String('--cache-listen', '127.0.0.1:0', { description: "the binary cache over HTTP (host:port; 'off' starts none)" });
   opsListen = Option.String('--ops-listen', '127.0.0.1:0', { description: "the dashboard and Prometheus /metrics over HTTP (host:port; 'off' starts none)" });
+  traceUrl = Option.String('--trace-url', { description: "the dashboard links each submission's trace here: a tracing UI's trace page with {traceId} in it, e.g. http://localhost:16686/trace/{traceId}" });
   json = Option.Boolean('--json', false, { description: 'print one JSON line with the addresses when ready, and one when stopped' });
 
   async execute(): Promise<number> {

@@ -21,6 +21,7 @@ export interface UpFlags {
   readonly sshListen: string;
   readonly cacheListen: string;
   readonly opsListen: string;
+  readonly traceUrl: string | undefined;
   readonly json: boolean;
 }
 
@@ -40,7 +41,7 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
   let farm;
   try {
     say(`farm up: starting in ${stateDir}`);
-    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, sshListen: flags.sshListen, cacheListen: flags.cacheListen, opsListen: flags.opsListen, say });
+    farm = await farmUp({ stateDir, agents, maxJobs, listen: flags.listen, natsPort, natsUrl: flags.nats, sandboxPaths: flags.sandboxPaths ?? HOST_SANDBOX_PATHS, emulation: flags.emulation, sshListen: flags.sshListen, cacheListen: flags.cacheListen, opsListen: flags.opsListen, traceUrl: flags.traceUrl, say });
   } catch (e) {
     return fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
   }

@@ -29,6 +29,7 @@ import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gat
 import { loadOrCreateCacheKey } from '../adapters/http-cache/cache-key.js';
 import { startHttpCache } from '../adapters/http-cache/http-cache.js';
 import { startOpsServer, type OpsRoute } from '../adapters/http-ops/ops-server.js';
+import { dashboardRoutes } from '../adapters/dashboard/dashboard-routes.js';
 import type { CoordinatorConfig } from './config.js';
 
 export interface StartCoordinatorDeps {
@@ -134,6 +135,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     if (config.ops !== undefined) {
       // Each part that shows something to operators contributes its routes here.
       const routes: OpsRoute[] = [];
+      routes.push(...dashboardRoutes({ service, state, store, logs, clock, logger: logger.child({ component: 'dashboard' }), traceUrl: config.ops.traceUrl }));
       const ops = await startOpsServer({ routes, logger: logger.child({ component: 'ops' }) }, config.ops.listen);
       parts.push({ name: 'ops endpoint', close: () => ops.close() });
       opsUrl = ops.url;

@@ -57,7 +57,7 @@ import { Admission } from './admission.js';
 import { AgentRegistry } from './agent-registry.js';
 import { buildAssignment } from './assignment.js';
 import { buildStatus, buildStatusLabel, failureOutcome, pathInfoFromProto, TERMINAL_JOB_STATUSES } from './convert.js';
-import type { BuildRow, CoordinatorState, EventRow, SubmissionRow } from './coordinator-state.js';
+import type { BuildRow, CoordinatorState, EventRow, JobRow, SubmissionRow } from './coordinator-state.js';
 import { loadGraph, outputPaths } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
@@ -532,6 +532,11 @@ export class FarmService implements AgentApi {
    */
   onSchedulerEvents(listener: SchedulerEventsListener): () => void {
     return this.journal.onCommitted(listener);
+  }
+
+  /** This run's jobs as last committed (read-only live rows): metrics count them when scraped. */
+  jobRows(): Iterable<Readonly<JobRow>> {
+    return this.journal.jobs.values();
   }
 
   /** Calls `listener` after every committed change of the job. */

@@ -5,8 +5,8 @@
  * respect backpressure (write → wait for 'drain') and stop when the client cancels.
  */
 import { once } from 'node:events';
-import { Server, ServerCredentials, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { FarmError, type Logger } from '@farm/common';
+import { Server, ServerCredentials, type handleUnaryCall, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
+import { FARM_ERROR_METADATA_KEY, FarmError, type Logger } from '@farm/common';
 import { isStorePath } from '@farm/nix';
 import { coordinatorServiceDefinition, GRPC_CHANNEL_OPTIONS, type CoordinatorHandlers } from '@farm/proto';
 import type { FarmStore } from '../../ports/farm-store.js';
@@ -20,6 +20,7 @@ import { narChunksOf } from './uploads.js';
 import { serveNixSession, type NixSessionCall } from './nix-session.js';
 import type { NixDoor } from '../nix-door/session-api.js';
 import type { GetDoorInfoResponse } from '@farm/proto';
+import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
 
 export interface GrpcServerDeps {
   readonly service: FarmService;
@@ -32,6 +33,8 @@ export interface GrpcServerDeps {
   readonly door?: NixDoor | undefined;
   /** Where the door listens (GetDoorInfo); read on each call, since the door starts after gRPC. */
   readonly doorInfo?: (() => GetDoorInfoResponse) | undefined;
+  /** Metrics: errors by method and code, NAR bytes in (AddPath) and out (GetNar). */
+  readonly observer?: CoordinatorObserver | undefined;
 }
 
 export interface RunningGrpcServer {
@@ -45,6 +48,14 @@ const NAR_CHUNK = 1024 * 1024;
 export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Promise<RunningGrpcServer> {
   const { service, store, logger } = deps;
   const server = new Server({ ...GRPC_CHANNEL_OPTIONS });
+  const observer = deps.observer ?? NO_OBSERVER;
+
+  /** The one way a handler's failure becomes a gRPC error (and is counted). */
+  function fail(e: unknown, rpc: string): Partial<ServiceError> {
+    const se = toServiceError(e, logger, rpc);
+    observer.grpcError(rpc, String(se.metadata?.get(FARM_ERROR_METADATA_KEY)[0] ?? 'INTERNAL'));
+    return se;
+  }
 
   function unary<Req, Res>(rpc: string, fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
     return (call, callback) => {
@@ -52,7 +63,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
         .then(() => fn(call.request))
         .then(
           (res) => callback(null, res),
-          (e: unknown) => callback(toServiceError(e, logger, rpc)),
+          (e: unknown) => callback(fail(e, rpc)),
         );
     };
   }
@@ -72,7 +83,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
         ac.abort();
         if (call.cancelled) return;
         if (e === undefined) call.end();
-        else call.emit('error', toServiceError(e, logger, rpc));
+        else call.emit('error', fail(e, rpc));
       };
       open.add(finish);
       call.on('cancelled', () => finish());
@@ -96,10 +107,10 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
 
     AddPath: (call, callback) => {
       narChunksOf(call)
-        .then(({ header, nar }) => service.addPath(header, nar))
+        .then(({ header, nar }) => service.addPath(header, counted(nar, (n) => observer.bytesReceived(hasLease(header) ? 'agent' : 'client', n))))
         .then(
           (res) => callback(null, res),
-          (e: unknown) => callback(toServiceError(e, logger, 'AddPath')),
+          (e: unknown) => callback(fail(e, 'AddPath')),
         );
     },
 
@@ -113,7 +124,9 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           for (let i = 0; i < chunk.length; i += NAR_CHUNK) {
             if (signal.aborted) return;
-            await write(call, { data: chunk.subarray(i, i + NAR_CHUNK) }, signal);
+            const data = chunk.subarray(i, i + NAR_CHUNK);
+            await write(call, { data }, signal);
+            observer.bytesSent('grpc', data.length);
           }
         }
       } finally {
@@ -191,6 +204,20 @@ async function write<Res>(call: ServerWritableStream<unknown, Res>, message: Res
   if (call.write(message)) return;
   if (signal.aborted) return;
   await Promise.race([once(call, 'drain'), once(signal, 'abort')]);
+}
+
+/** Whether an upload's header names a lease (a build output from an agent) — as FarmService.addPath decides. */
+function hasLease(header: { lease?: { jobId: string; epoch: string } | null }): boolean {
+  const lease = header.lease;
+  return lease !== null && lease !== undefined && (lease.jobId !== '' || lease.epoch !== '0');
+}
+
+/** The same bytes, reporting each chunk's size as it passes. */
+async function* counted(chunks: AsyncIterable<Uint8Array>, report: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    report(c.length);
+    yield c;
+  }
 }
 
 function hostOf(listen: string): string {

@@ -23,6 +23,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { decodePayload } from './decode.js';
 import type { AgentApi } from '../../ports/agent-api.js';
 import { errorHeaders, farmErrorOf } from './error-reply.js';
+import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
 
 export const COORDINATOR_QUEUE_GROUP = 'coordinator';
 
@@ -30,6 +31,8 @@ export interface AgentGatewayOptions {
   readonly nc: NatsConnection;
   readonly api: AgentApi;
   readonly logger: Logger;
+  /** Metrics: requests answered with an error, replies that could not be sent, inline NAR bytes sent. */
+  readonly observer?: CoordinatorObserver | undefined;
 }
 
 export interface AgentGateway {
@@ -39,6 +42,8 @@ export interface AgentGateway {
 }
 
 interface Route {
+  /** For metrics: register, heartbeat, work-request. */
+  readonly operation: string;
   readonly subject: string;
   readonly requestType: string;
   readonly replyType: string;
@@ -47,18 +52,24 @@ interface Route {
 
 export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
   const { nc, api, logger } = options;
+  const observer = options.observer ?? NO_OBSERVER;
   const handlers = new Set<Promise<void>>();
   const polls = new Set<AbortController>();
   let closed = false;
 
   const routes: Route[] = [
-    { subject: SUBJECTS.register, requestType: 'AgentHello', replyType: 'AgentWelcome', call: (r: AgentHello__Output) => api.register(r) },
-    { subject: SUBJECTS.heartbeat, requestType: 'Heartbeat', replyType: 'HeartbeatAck', call: (r: Heartbeat__Output) => api.heartbeat(r) },
+    { operation: 'register', subject: SUBJECTS.register, requestType: 'AgentHello', replyType: 'AgentWelcome', call: (r: AgentHello__Output) => api.register(r) },
+    { operation: 'heartbeat', subject: SUBJECTS.heartbeat, requestType: 'Heartbeat', replyType: 'HeartbeatAck', call: (r: Heartbeat__Output) => api.heartbeat(r) },
     {
+      operation: 'work-request',
       subject: SUBJECTS.workRequest,
       requestType: 'WorkRequest',
       replyType: 'WorkReply',
-      call: (r: WorkRequest__Output, signal: AbortSignal) => api.requestWork(r, signal),
+      call: async (r: WorkRequest__Output, signal: AbortSignal) => {
+        const reply = await api.requestWork(r, signal);
+        for (const a of reply.assignments ?? []) for (const n of a.inputNars ?? []) observer.bytesSent('inline', (n.nar as Uint8Array | undefined)?.length ?? 0);
+        return reply;
+      },
     },
   ];
 
@@ -73,6 +84,7 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
         body = encodeMessage(route.replyType, reply as Record<string, unknown>);
       } catch (e) {
         const err = farmErrorOf(e);
+        observer.natsError(route.operation);
         if (err.code === 'INTERNAL') logger.error({ err: e, subject: msg.subject }, 'agent request failed');
         else logger.debug({ code: err.code, message: err.message, subject: msg.subject }, 'agent request refused');
         respond(msg, new Uint8Array(0), errorHeaders(err.code, err.message));
@@ -90,6 +102,7 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
       msg.respond(body, headers === undefined ? undefined : { headers });
     } catch (e) {
       // The connection may be closing under us; the agent retries on its own timeout.
+      observer.natsError('reply');
       logger.debug({ err: e, subject: msg.subject }, 'could not reply to an agent request');
     }
   };

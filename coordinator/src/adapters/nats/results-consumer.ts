@@ -29,6 +29,7 @@ import { nanos } from '@nats-io/transport-node';
 import { decodePayload } from './decode.js';
 import type { AgentApi } from '../../ports/agent-api.js';
 import { ensureFarmStreams } from './streams.js';
+import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
 
 export const RESULTS_CONSUMER_NAME = 'coordinator';
 
@@ -41,6 +42,8 @@ export interface ResultsConsumerOptions {
   readonly nakDelayMs?: (deliveryCount: number) => number;
   /** Pause before re-entering the consume loop after it ended unexpectedly (default 1000 ms). */
   readonly retryPauseMs?: number;
+  /** Metrics: every applied result (builds by outcome), malformed, refused and retried ones. */
+  readonly observer?: CoordinatorObserver | undefined;
 }
 
 export interface ResultsConsumer {
@@ -71,6 +74,7 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
   const { js, jsm, api, logger } = options;
   const nakDelay = options.nakDelayMs ?? defaultNakDelay;
   const retryPauseMs = options.retryPauseMs ?? 1000;
+  const observer = options.observer ?? NO_OBSERVER;
   const stop = new AbortController();
   let messages: ConsumerMessages | undefined;
 
@@ -82,23 +86,27 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
       result = decodePayload<BuildResult__Output>('BuildResult', m.data);
     } catch (e) {
       logger.warn({ err: e, subject: m.subject, seq: m.seq }, 'dropping a malformed BuildResult');
+      observer.natsError('result-malformed');
       m.term(); // no reason: nats-server 2.9 only understands a bare +TERM
       return;
     }
     const where = { jobId: result.lease?.jobId, epoch: result.lease?.epoch, agentId: result.agentId, status: result.status, seq: m.seq };
     try {
       const outcome = await api.applyResult(result);
+      observer.resultApplied(result, outcome);
       if (outcome.accepted) logger.debug(where, 'build result applied');
       else logger.info({ ...where, reason: outcome.reason }, 'build result refused');
       m.ack();
     } catch (e) {
       if (isFarmError(e) && e.code !== 'UNAVAILABLE' && e.code !== 'INTERNAL') {
         logger.warn({ ...where, code: e.code, message: e.message }, 'build result refused with an error');
+        observer.natsError('result-refused');
         m.term();
         return;
       }
       const delay = nakDelay(m.info.deliveryCount);
       logger.warn({ ...where, err: e, retryInMs: delay }, 'build result not applied; will retry');
+      observer.natsError('result-nak');
       m.nak(delay);
     }
   };
@@ -120,10 +128,14 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
           await process(m);
           if (stop.signal.aborted) break;
         }
-        if (!stop.signal.aborted) logger.warn('results consumer ended; resuming');
+        if (!stop.signal.aborted) {
+          logger.warn('results consumer ended; resuming');
+          observer.natsError('results-consumer');
+        }
       } catch (e) {
         if (stop.signal.aborted) break;
         logger.warn({ err: e }, 'results consumer failed; resuming');
+        observer.natsError('results-consumer');
       } finally {
         await messages?.close().catch(() => undefined);
         messages = undefined;

@@ -103,6 +103,8 @@ export class LmdbFarmStore implements FarmStore {
   private readonly drvHashMemo: DrvHashMemo = new Map();
   private readonly parsedDerivations = new Map<string, { readonly drv: Derivation; readonly bytes: number }>();
   private parsedBytes = 0;
+  /** Valid paths and their NAR bytes: counted on first use (one scan), then kept as paths are added. */
+  private usageTotals: { paths: number; narBytes: number } | undefined;
 
   constructor(
     readonly layout: StoreLayout,
@@ -232,6 +234,10 @@ export class LmdbFarmStore implements FarmStore {
       extra?.();
     });
     if (added) this.logger.debug({ path: stored.path, narSize: stored.narSize.toString(), inline: inline !== undefined }, 'path added');
+    if (added && this.usageTotals !== undefined) {
+      this.usageTotals.paths++;
+      this.usageTotals.narBytes += Number(stored.narSize);
+    }
     return { added };
   }
 
@@ -438,6 +444,24 @@ export class LmdbFarmStore implements FarmStore {
     const drv = await this.getDerivation(drvPath);
     if (drv === undefined) throw new FarmError('FAILED_PRECONDITION', `input derivation ${drvPath} is not in the farm store (upload it first)`, { path: drvPath });
     return drv;
+  }
+
+  /**
+   * Valid paths and the sum of their NAR sizes (each path counted, even where paths share a NAR),
+   * for metrics: one scan of the path infos on the first call, then O(1). (An upload whose commit
+   * lands during that first scan may be counted twice: a metric, not an invariant.)
+   */
+  usage(): { paths: number; narBytes: number } {
+    if (this.usageTotals === undefined) {
+      let paths = 0;
+      let narBytes = 0;
+      for (const { value } of this.dbs.pathInfos.getRange()) {
+        paths++;
+        narBytes += Number((value as PathInfoRecord).narSize);
+      }
+      this.usageTotals = { paths, narBytes };
+    }
+    return { ...this.usageTotals };
   }
 
   /** Every key of every database, sorted (for admin tools and tests comparing whole states). */
