@@ -4,7 +4,7 @@
  * parses a scrape proves the endpoint is well-formed, not only that some numbers are in it.
  *
  * Checked: metric and label names; label-value escapes (\\, \", \n only); values (floats,
- * +Inf, -Inf, NaN) and optional integer timestamps; at most one HELP and one TYPE per family,
+ * +Inf, -Inf, NaN — in any case, as Go's ParseFloat, which Prometheus uses) and optional integer timestamps; at most one HELP and one TYPE per family,
  * TYPE before the family's first sample; every sample belongs to a declared family (a
  * histogram's _bucket/_sum/_count, a summary's quantiles/_sum/_count) and each family's samples
  * are contiguous; no duplicate series and no label named twice; counters are ≥ 0 and not NaN;
@@ -182,10 +182,11 @@ function parseSample(line: string, fail: (message: string) => never): Sample {
   return { name, labels, value, ...(ts !== undefined ? { timestamp: Number(ts) } : {}) };
 }
 
+/** A float as Go's strconv.ParseFloat reads it (what Prometheus uses): NaN and ±Inf(inity) in any case. */
 function parseValue(s: string, fail: (message: string) => never): number {
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  if (/^[+]?inf(inity)?$/i.test(s)) return Infinity;
+  if (/^-inf(inity)?$/i.test(s)) return -Infinity;
+  if (/^nan$/i.test(s)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) fail(`bad value '${s}'`);
   return Number(s);
 }

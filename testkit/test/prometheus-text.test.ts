@@ -28,6 +28,8 @@ rpc_seconds_sum 0
 rpc_seconds_count 0
 # TYPE t untyped
 t{a="b",} +Inf
+t{a="c"} Nan
+t{a="d"} -inf
 `;
 
 test('well-formed text: families, types, help, labels with escapes, values and timestamps', () => {
@@ -44,6 +46,8 @@ test('well-formed text: families, types, help, labels with escapes, values and t
   assert.equal(sumOf(f, 'farm_wait_seconds_count'), 3);
   assert.ok(Number.isNaN(samplesOf(f, 'rpc_seconds')[0]?.value));
   assert.equal(samplesOf(f, 't')[0]?.value, Infinity);
+  assert.ok(Number.isNaN(samplesOf(f, 't', { a: 'c' })[0]?.value), "prom-client writes 'Nan'; Go's ParseFloat reads it");
+  assert.equal(samplesOf(f, 't', { a: 'd' })[0]?.value, -Infinity);
   assert.equal(sumOf(f, 'no_such_metric'), 0);
 });
 

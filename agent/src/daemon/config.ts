@@ -48,6 +48,8 @@ export interface AgentConfig {
    * see INLINE_NAR_MAX in @farm/proto). Off: every output is uploaded with AddPath.
    */
   readonly inlineOutputs: boolean;
+  /** The Prometheus endpoint (`/metrics` on 'host:port', port 0 picks one); absent = none. */
+  readonly metrics?: { readonly listen: string } | undefined;
 }
 
 const nonEmpty = z.string().min(1, 'must not be empty');
@@ -72,6 +74,7 @@ function agentConfigSchema() {
       sandboxPaths: z.array(nonEmpty).default([]),
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       inlineOutputs: z.boolean().default(true),
+      metrics: z.object({ listen: nonEmpty.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/, "expected 'host:port'") }).strict().optional(),
     })
     .strict();
 }
@@ -96,6 +99,7 @@ export function compileAgentConfig(input: unknown, source = 'agent config'): Age
     sandboxPaths: c.sandboxPaths,
     logLevel: c.logLevel,
     inlineOutputs: c.inlineOutputs,
+    ...(c.metrics === undefined ? {} : { metrics: { listen: c.metrics.listen } }),
   };
 }
 

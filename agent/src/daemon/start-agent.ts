@@ -17,7 +17,11 @@ import { detectCapabilities, nativeSystem } from '../capabilities.js';
 import { describeEmulator } from '../emulation.js';
 import { AgentSession } from '../session/agent-session.js';
 import { LocalStore } from '../store/local-store.js';
-import { NarTransfer } from '../transfer/nar-transfer.js';
+import { NarTransfer, type UploadRequest } from '../transfer/nar-transfer.js';
+import type { JsPublish } from '../logs/log-publisher.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { countingAddPath, countingPublish, countingRequests, countingStore, watchNatsStatus } from '../metrics/instrument.js';
+import { startMetricsServer, type RunningMetricsServer } from '../metrics/metrics-server.js';
 import type { AgentConfig } from './config.js';
 import { hostProbe } from './host-probe.js';
 
@@ -73,10 +77,15 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
   void watchStatus(nc, logger);
   const js = jetstream(nc);
   const transfer = NarTransfer.connect(config.coordinator);
+  // Metrics only where they can be scraped: otherwise nothing is wrapped.
+  const metrics = config.metrics === undefined ? undefined : new AgentMetrics({ agent: config.name });
+  if (metrics !== undefined) watchNatsStatus(nc, metrics);
+  const publish: JsPublish = (subject, data, options) => js.publish(subject, data, options);
+  const addPath = (req: UploadRequest) => transfer.addPath(req);
   let session: AgentSession;
   try {
     session = await AgentSession.start({
-      nc,
+      nc: metrics === undefined ? nc : countingRequests(nc, metrics),
       name: config.name,
       host: hostname(),
       version: AGENT_VERSION,
@@ -85,10 +94,10 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       logger,
       startSignal: deps.signal,
       attempts: {
-        store,
+        store: metrics === undefined ? store : countingStore(store, metrics),
         getNar: transfer.getNar,
-        addPath: (req) => transfer.addPath(req),
-        publish: (subject, data, options) => js.publish(subject, data, options),
+        addPath: metrics === undefined ? addPath : countingAddPath(addPath, metrics),
+        publish: metrics === undefined ? publish : countingPublish(publish, metrics),
         workDir,
         sandboxPaths: config.sandboxPaths,
         emulators,
@@ -101,7 +110,19 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     await nc.close();
     throw e;
   }
-  logger.info({ agentId: session.agentId, coordinator: config.coordinator, maxJobs: config.maxJobs, systems: capabilities.systems, emulated: capabilities.emulated }, 'agent started');
+  let metricsServer: RunningMetricsServer | undefined;
+  if (metrics !== undefined && config.metrics !== undefined) {
+    metrics.readSlotsFrom(() => session.slots());
+    try {
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics.listen, { stateDir: config.stateDir, logger });
+    } catch (e) {
+      await session.close();
+      transfer.close();
+      await nc.close();
+      throw e;
+    }
+  }
+  logger.info({ agentId: session.agentId, coordinator: config.coordinator, maxJobs: config.maxJobs, systems: capabilities.systems, emulated: capabilities.emulated, metrics: metricsServer?.url }, 'agent started');
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,6 +139,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
         clearTimeout(timer);
         await nc.close().catch(() => undefined);
         transfer.close();
+        await metricsServer?.close();
         logger.info('agent stopped');
       })();
       return closing;

@@ -118,6 +118,11 @@ export class AgentSession {
     return this.leases.leases().map((l) => ({ jobId: String(l.jobId), epoch: String(l.epoch) }));
   }
 
+  /** Build slots now (metrics): sandboxes running, free slots, maxJobs. */
+  slots(): { building: number; free: number; maxJobs: number } {
+    return { building: this.leases.building, free: this.freeSlots, maxJobs: this.o.capabilities.maxJobs };
+  }
+
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;

@@ -1,0 +1,3 @@
+export * from './agent-metrics.js';
+export * from './instrument.js';
+export * from './metrics-server.js';
