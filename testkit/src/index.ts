@@ -5,3 +5,4 @@ export * from './farm-process.js';
 export * from './vectors.js';
 export * from './binfmt.js';
 export * from './prometheus-text.js';
+export * from './otlp/index.js';

@@ -11,11 +11,12 @@
  *   the store root) throws a FarmError before anything runs; everything that happens once the
  *   sandbox starts is reported in the result, whose status tells build failures (the
  *   derivation's fault) from infrastructure failures (retryable).
+ * Traced (children of the active span, the attempt's `build`): `sandbox run` and `hash outputs`.
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
-import { FarmError, systemClock } from '@farm/common';
+import { ATTR, FarmError, recording, systemClock, withSpan } from '@farm/common';
 import { derivationType, NixFormatError, type Derivation } from '@farm/nix';
 import { makeBuildEnv, SANDBOX_STORE_DIR } from '../sandbox/build-env.js';
 import { bwrapArguments } from '../sandbox/bwrap.js';
@@ -69,18 +70,22 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
       builder: run.builder,
       args: run.args,
     });
-    const exit = await runSandboxed({
-      bwrap,
-      options,
-      command,
-      onLog: (chunk) => {
-        tail.push(chunk);
-        hooks.onLog(chunk);
-      },
-      timeoutMs: request.timeoutMs,
-      maxSilentMs: request.maxSilentMs,
-      maxLogBytes: request.maxLogBytes,
-      signal: hooks.signal,
+    const exit = await withSpan('sandbox run', {}, async (span) => {
+      const exit = await runSandboxed({
+        bwrap,
+        options,
+        command,
+        onLog: (chunk) => {
+          tail.push(chunk);
+          hooks.onLog(chunk);
+        },
+        timeoutMs: request.timeoutMs,
+        maxSilentMs: request.maxSilentMs,
+        maxLogBytes: request.maxLogBytes,
+        signal: hooks.signal,
+      });
+      if (recording(span)) span.setAttributes({ 'farm.sandbox.exit': exit.kind, ...(exit.kind === 'exited' ? { 'process.exit.code': exit.exitCode } : {}), ...(request.emulator !== undefined ? { 'farm.emulated': true } : {}) });
+      return exit;
     });
     const done = (status: BuildStatus, message: string, outputs: readonly BuiltOutput[] = [], exitCode?: number): BuildResult => ({
       status,
@@ -95,17 +100,20 @@ export async function buildDerivation(request: BuildRequest, hooks: BuildHooks):
     const failed = failureOf(request, exit);
     if (failed !== undefined) return done(failed.status, failed.message, [], failed.exitCode);
 
-    let collected;
-    try {
-      collected = collectOutputs(request.drvPath, request.drv.outputs, dirs.store, request.inputClosure);
-    } catch (e) {
-      // A FIFO or socket in an output, an unreadable file…: the build's fault, as in Nix.
-      if (!(e instanceof NixFormatError)) throw e;
-      return done('failed', `builder for '${request.drvPath}' produced an output that cannot be stored: ${e.message}`, [], 0);
-    }
-    if (!collected.ok) return done(collected.status, collected.message, [], 0);
-    moveOutputsIntoStore(collected.outputs, dirs.store, request.storeRoot, randomBytes(6).toString('hex'));
-    return done('built', '', collected.outputs, 0);
+    return await withSpan('hash outputs', {}, (span) => {
+      let collected;
+      try {
+        collected = collectOutputs(request.drvPath, request.drv.outputs, dirs.store, request.inputClosure);
+      } catch (e) {
+        // A FIFO or socket in an output, an unreadable file…: the build's fault, as in Nix.
+        if (!(e instanceof NixFormatError)) throw e;
+        return done('failed', `builder for '${request.drvPath}' produced an output that cannot be stored: ${e.message}`, [], 0);
+      }
+      if (!collected.ok) return done(collected.status, collected.message, [], 0);
+      moveOutputsIntoStore(collected.outputs, dirs.store, request.storeRoot, randomBytes(6).toString('hex'));
+      if (recording(span)) span.setAttributes({ [ATTR.bytes]: collected.outputs.reduce((n, o) => n + o.narSize, 0), [ATTR.paths]: collected.outputs.length });
+      return done('built', '', collected.outputs, 0);
+    });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -17,12 +17,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeMessage, SUBJECTS } from '@farm/proto';
+import type { MsgHdrs } from '@nats-io/transport-node';
 
 export const LOG_CHUNK_MAX_BYTES = 64 * 1024;
 export const LOG_FLUSH_MS = 100;
 
 /** JetStream's publish, narrowed to what this needs (so tests can inject failures). */
-export type JsPublish = (subject: string, data: Uint8Array, options: { msgID: string }) => Promise<unknown>;
+export type JsPublish = (subject: string, data: Uint8Array, options: { msgID: string; headers?: MsgHdrs }) => Promise<unknown>;
 
 export interface LogPublisherOptions {
   readonly jobId: string;

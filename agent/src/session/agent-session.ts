@@ -13,7 +13,7 @@
  * close(): stop pulling and heartbeating, stop every attempt (they report nothing), wait for them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFarmError, type Clock, type Logger } from '@farm/common';
+import { extractFromHeaders, isFarmError, ROOT_CONTEXT, type Clock, type Context, type Logger } from '@farm/common';
 import {
   decodeMessage,
   SUBJECTS,
@@ -26,7 +26,8 @@ import {
 } from '@farm/proto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { LeaseTable } from './lease-table.js';
-import { natsRequest } from './nats-rpc.js';
+import { natsRequest, natsRequestWithHeaders } from './nats-rpc.js';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { runAttempt, type AttemptDeps } from './run-attempt.js';
 
 export const WORK_WAIT_MS = 20_000;
@@ -251,9 +252,10 @@ export class AgentSession {
         continue;
       }
       let reply: WorkReply__Output;
+      let headers: MsgHdrs | undefined;
       try {
-        reply = await this.untilShutdown(
-          natsRequest<WorkReply__Output>(
+        ({ reply, headers } = await this.untilShutdown(
+          natsRequestWithHeaders<WorkReply__Output>(
             this.o.nc,
             SUBJECTS.workRequest,
             'WorkRequest',
@@ -261,7 +263,7 @@ export class AgentSession {
             'WorkReply',
             this.workWaitMs + 5000,
           ),
-        );
+        ));
       } catch (e) {
         if (this.shutdown.signal.aborted) return;
         if (isFarmError(e, 'NOT_FOUND')) {
@@ -272,11 +274,12 @@ export class AgentSession {
         await this.pause(this.retryMs);
         continue;
       }
-      for (const a of reply.assignments) this.startAttempt(a);
+      // Each lease's trace context (the coordinator's `lease` span) rides in `traceparent-<jobId>`.
+      for (const a of reply.assignments) this.startAttempt(a, extractFromHeaders(headers, ROOT_CONTEXT, a.lease?.jobId ?? ''));
     }
   }
 
-  private startAttempt(a: Assignment__Output): void {
+  private startAttempt(a: Assignment__Output, trace: Context): void {
     if (a.lease === null || a.lease.jobId === '') {
       this.log.error({ drvPath: a.drvPath }, 'assignment without a lease ignored');
       return;
@@ -290,7 +293,7 @@ export class AgentSession {
     const held = this.leases.add(a.lease.jobId, a.lease.epoch, this.o.clock.now());
     this.log.info({ jobId: held.jobId, epoch: held.epoch, drvPath: a.drvPath, inputs: a.inputs.length }, 'assignment received');
     const deps: AttemptDeps = { ...this.o.attempts, agentId: this.agentIdValue, shutdown: this.shutdown.signal, clock: this.o.clock, logger: this.log };
-    const p: Promise<unknown> = runAttempt(deps, a, held, () => this.leases.releaseSlot(held))
+    const p: Promise<unknown> = runAttempt(deps, a, held, () => this.leases.releaseSlot(held), trace)
       .catch((e: unknown) => this.log.error({ err: e, jobId: held.jobId }, 'attempt crashed'))
       .finally(() => {
         this.leases.remove(held);

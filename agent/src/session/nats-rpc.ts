@@ -6,7 +6,7 @@
  */
 import { FARM_ERROR_CODES, FarmError, type FarmErrorCode } from '@farm/common';
 import { decodeMessage, encodeMessage } from '@farm/proto';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 
 export const FARM_ERROR_CODE_HEADER = 'farm-error-code';
 export const FARM_ERROR_MESSAGE_HEADER = 'farm-error-message';
@@ -19,6 +19,18 @@ export async function natsRequest<Reply>(
   replyType: string,
   timeoutMs: number,
 ): Promise<Reply> {
+  return (await natsRequestWithHeaders<Reply>(nc, subject, requestType, body, replyType, timeoutMs)).reply;
+}
+
+/** natsRequest, with the reply's headers (a WorkReply's carry the trace context of each lease). */
+export async function natsRequestWithHeaders<Reply>(
+  nc: NatsConnection,
+  subject: string,
+  requestType: string,
+  body: Record<string, unknown>,
+  replyType: string,
+  timeoutMs: number,
+): Promise<{ reply: Reply; headers: MsgHdrs | undefined }> {
   let msg;
   try {
     msg = await nc.request(subject, encodeMessage(requestType, body), { timeout: timeoutMs });
@@ -31,7 +43,7 @@ export async function natsRequest<Reply>(
     throw new FarmError(isFarmErrorCode(code) ? code : 'INTERNAL', message === '' ? `${subject} failed with ${code}` : message, { subject });
   }
   try {
-    return decodeMessage<Reply>(replyType, msg.data);
+    return { reply: decodeMessage<Reply>(replyType, msg.data), headers: msg.headers };
   } catch (e) {
     throw new FarmError('INTERNAL', `${subject}: ${(e as Error).message}`, { subject }, { cause: e });
   }

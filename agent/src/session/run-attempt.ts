@@ -10,9 +10,15 @@
  * Failures are classified as the contract says: fetch/upload problems are TRANSFER_ERROR; a
  * derivation the builder refuses outright is FAILED; anything else unexpected is SANDBOX_ERROR
  * (an infrastructure failure the coordinator retries).
+ *
+ * Tracing: an attempt whose WorkReply carried its lease's trace context runs in the span
+ * `build` (child of the coordinator's `lease`), with children `fetch inputs`, `sandbox run`,
+ * `hash outputs` (build-derivation.ts) and `upload outputs`; its BuildResult carries the
+ * `build` span's traceparent in the message headers, so `apply result` joins the trace.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FarmError, isFarmError, type Clock, type Logger } from '@farm/common';
+import { ATTR, FarmError, hasSpan, injectIntoHeaders, isFarmError, recording, SpanStatusCode, withSpan, type Clock, type Context, type Logger, type Span } from '@farm/common';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { classifyOutput, dumpNarToBuffer, renderContentAddress, sortedBytewise, type BasicDerivation } from '@farm/nix';
 import { encodeMessage, INLINE_NAR_MAX, INLINE_NARS_BUDGET, resultMessageId, SUBJECTS, type Assignment__Output, type PathInfo } from '@farm/proto';
 import { buildDerivation } from '../build/build-derivation.js';
@@ -55,7 +61,19 @@ export type AttemptReport = { readonly reported: true; readonly status: WireBuil
  * `releaseSlot` is called once the sandbox is done (or the attempt ended before building), so
  * the session can start the next build while this one uploads and reports.
  */
-export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease, releaseSlot: () => void = () => {}): Promise<AttemptReport> {
+export function runAttempt(deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease, releaseSlot: () => void = () => {}, trace?: Context): Promise<AttemptReport> {
+  if (trace === undefined || !hasSpan(trace)) return runTracedAttempt(undefined, deps, assignment, held, releaseSlot);
+  const attributes = {
+    [ATTR.drvPath]: assignment.drvPath,
+    [ATTR.jobId]: held.jobId,
+    [ATTR.epoch]: Number(held.epoch),
+    [ATTR.agent]: deps.agentId,
+    [ATTR.system]: assignment.drv?.system ?? '',
+  };
+  return withSpan('build', attributes, (span) => runTracedAttempt(span, deps, assignment, held, releaseSlot), { parent: trace });
+}
+
+async function runTracedAttempt(span: Span | undefined, deps: AttemptDeps, assignment: Assignment__Output, held: HeldLease, releaseSlot: () => void): Promise<AttemptReport> {
   const log = deps.logger.child({ jobId: held.jobId, epoch: held.epoch, drvPath: assignment.drvPath });
   const startMs = deps.clock.now();
   const signal = held.controller.signal;
@@ -91,8 +109,12 @@ export async function runAttempt(deps: AttemptDeps, assignment: Assignment__Outp
   if (stop?.reason === 'revoked') {
     outcome = { ...outcome, status: 'BUILD_STATUS_CANCELLED', message: `build of '${assignment.drvPath}' was cancelled (lease revoked: ${stop.detail})`, outputs: [] };
   }
+  if (recording(span)) {
+    span.setAttribute(ATTR.outcome, outcome.status);
+    if (outcome.status !== 'BUILD_STATUS_BUILT') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message.slice(0, 500) });
+  }
   const result = buildResultMessage(deps.agentId, { jobId: held.jobId, epoch: held.epoch }, outcome);
-  const published = await publishResult(deps, held, encodeMessage('BuildResult', result as Record<string, unknown>), log);
+  const published = await publishResult(deps, held, encodeMessage('BuildResult', result as Record<string, unknown>), log, traceHeaders(span));
   if (!published) return { reported: false, why: 'shutdown before the result was published' };
   phases.mark('result');
   log.info({ status: outcome.status, ms: outcome.stopMs - outcome.startMs, phases: phases.get() }, outcome.message === '' ? 'build finished' : outcome.message);
@@ -117,7 +139,10 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
   }
 
   try {
-    await deps.store.fetchMissing(assignment.inputs, withInlineNars(assignment, deps.getNar), signal);
+    await withSpan('fetch inputs', {}, async (span) => {
+      const fetched = await deps.store.fetchMissing(assignment.inputs, withInlineNars(assignment, deps.getNar), signal);
+      if (recording(span)) span.setAttributes({ [ATTR.bytes]: fetched.bytes, [ATTR.paths]: fetched.fetched, 'farm.inputs': assignment.inputs.length });
+    });
   } catch (e) {
     if (signal.aborted) return done('BUILD_STATUS_CANCELLED', `build of '${view.drvPath}' was stopped while fetching its inputs`);
     return done('BUILD_STATUS_TRANSFER_ERROR', `cannot fetch the inputs of '${view.drvPath}': ${(e as Error).message}`);
@@ -155,6 +180,27 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
 
   const order = referenceOrder(view.drvPath, built.outputs);
   if (!order.ok) return done('BUILD_STATUS_FAILED', order.message, tail);
+  return withSpan('upload outputs', {}, async (span) => {
+    const uploaded = await uploadOutputs(deps, view, order.order, signal, phases, tail, done);
+    if (recording(span)) {
+      span.setAttributes({ [ATTR.bytes]: order.order.reduce((n, o) => n + o.narSize, 0), [ATTR.paths]: order.order.length, 'farm.inline': uploaded.outputNars !== undefined });
+      if (uploaded.status !== 'BUILD_STATUS_BUILT') span.setStatus({ code: SpanStatusCode.ERROR, message: uploaded.message.slice(0, 500) });
+    }
+    return uploaded;
+  });
+}
+
+/** The outputs to the farm store: with the result when small (inline), else AddPath each in reference order. */
+async function uploadOutputs(
+  deps: AttemptDeps,
+  view: AssignmentView,
+  toUpload: readonly BuiltOutput[],
+  signal: AbortSignal,
+  phases: PhaseTimer,
+  tail: Partial<AttemptOutcome>,
+  done: (status: WireBuildStatus, message: string, extra?: Partial<AttemptOutcome>) => AttemptOutcome,
+): Promise<AttemptOutcome> {
+  const order = { order: toUpload };
   const infos: PathInfo[] = [];
   const inline = deps.inlineOutputs === false ? undefined : inlineOutputNars(order.order, (p) => deps.store.localPath(p));
   if (inline !== undefined) {
@@ -175,6 +221,14 @@ async function attempt(deps: AttemptDeps, assignment: Assignment__Output, signal
   }
   phases.mark('upload');
   return done('BUILD_STATUS_BUILT', '', { ...tail, outputs: infos });
+}
+
+/** Headers carrying the `build` span's traceparent (undefined when not traced). */
+function traceHeaders(span: Span | undefined): MsgHdrs | undefined {
+  if (!recording(span)) return undefined;
+  const h = headers();
+  injectIntoHeaders(h);
+  return h;
 }
 
 /** A NarFetcher that serves the assignment's inline input NARs and asks `getNar` for the rest. */
@@ -231,11 +285,11 @@ export function pathInfoOf(drvPath: string, drv: BasicDerivation, o: BuiltOutput
  * coordinator starts). Gives up only when the agent shuts down (after one last try), or when
  * the lease was fenced meanwhile. Returns whether it was stored.
  */
-async function publishResult(deps: AttemptDeps, held: HeldLease, bytes: Uint8Array, log: Logger): Promise<boolean> {
+async function publishResult(deps: AttemptDeps, held: HeldLease, bytes: Uint8Array, log: Logger, trace?: MsgHdrs): Promise<boolean> {
   const msgID = resultMessageId(held.jobId, held.epoch);
   for (let attempt = 1; ; attempt++) {
     try {
-      await deps.publish(SUBJECTS.results(deps.agentId), bytes, { msgID });
+      await deps.publish(SUBJECTS.results(deps.agentId), bytes, trace === undefined ? { msgID } : { msgID, headers: trace });
       return true;
     } catch (e) {
       if (attempt === 1 || attempt % 20 === 0) log.warn({ err: e, attempt }, 'publishing the result failed; retrying');

@@ -5,9 +5,9 @@
  * server's `farm-error-code` (farmErrorFromGrpc); an abort surfaces as the signal's reason.
  */
 import { once } from 'node:events';
-import { FarmError, farmErrorFromGrpc, type GrpcErrorLike } from '@farm/common';
+import { FarmError, farmErrorFromGrpc, injectIntoMetadata, type GrpcErrorLike } from '@farm/common';
 import { narChunks, type NarDumpResult } from '@farm/nix';
-import { createCoordinatorClient, type AddPathChunk, type CoordinatorClient, type Lease, type PathInfo } from '@farm/proto';
+import { createCoordinatorClient, Metadata, type AddPathChunk, type CoordinatorClient, type Lease, type PathInfo } from '@farm/proto';
 
 /** The contract's upper bound for one NAR chunk message. */
 export const MAX_NAR_CHUNK = 1024 * 1024;
@@ -41,7 +41,7 @@ export class NarTransfer {
 
   private async *getNarImpl(path: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
     signal?.throwIfAborted();
-    const call = this.client.getNar({ path });
+    const call = this.client.getNar({ path }, callMetadata());
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -66,7 +66,7 @@ export class NarTransfer {
     let settle!: { resolve: (v: { alreadyValid: boolean }) => void; reject: (e: unknown) => void };
     const response = new Promise<{ alreadyValid: boolean }>((resolve, reject) => (settle = { resolve, reject }));
     response.catch(() => undefined); // observed below; never an unhandled rejection
-    const call = this.client.addPath((err, res) => {
+    const call = this.client.addPath(callMetadata(), (err, res) => {
       if (err !== null && err !== undefined) settle.reject(farmErrorFromGrpc(err));
       else settle.resolve({ alreadyValid: res?.alreadyValid ?? false });
     });
@@ -102,6 +102,13 @@ export class NarTransfer {
 }
 
 type UploadCall = ReturnType<CoordinatorClient['addPath']>;
+
+/** The call's metadata: the active trace context (the attempt's `fetch inputs` / `upload outputs` span). */
+function callMetadata(): Metadata {
+  const metadata = new Metadata();
+  injectIntoMetadata(metadata);
+  return metadata;
+}
 
 async function writeOrWait(call: UploadCall, message: AddPathChunk, response: Promise<unknown>): Promise<void> {
   if (call.write(message)) return;

@@ -24,6 +24,7 @@ import { compileAgentConfig, detectCapabilities, hostProbe, NIX_DEFAULT_FEATURES
 import { createCoordinatorClient } from '@farm/proto';
 import { processAlive, readAddressFile, writeAddressFile } from '../client/address.js';
 import { startEmbeddedNats, stopChild, type EmbeddedNats } from './nats-server.js';
+import { daemonLogLevel } from './log-level.js';
 
 export { defaultAgentCount, defaultMaxJobs, HOST_SANDBOX_PATHS } from './farm-up-defaults.js';
 
@@ -97,13 +98,16 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
     const opsListen = options.opsListen ?? '127.0.0.1:0';
     const coordinatorLog = createWriteStream(join(stateDir, 'logs', 'coordinator.log'), { flags: 'a' });
     stops.push(() => closeStream(coordinatorLog));
-    const logger: Logger = createLogger({ name: 'coordinator', level: 'info' }, coordinatorLog);
+    // FARM_LOG_LEVEL: the coordinator's and the agents' level (their configs' logLevel).
+    const logLevel = daemonLogLevel(process.env);
+    const logger: Logger = createLogger({ name: 'coordinator', level: logLevel ?? 'info' }, coordinatorLog);
     const config = compileCoordinatorConfig(
       {
         stateDir: join(stateDir, 'coordinator'),
         listen: options.listen,
         nats: { servers: [natsUrl] },
         ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+        ...(logLevel !== undefined ? { logLevel } : {}),
         ...(sshListen !== 'off' ? { ssh: { listen: sshListen } } : {}),
         ...(cacheListen !== 'off' ? { cache: { listen: cacheListen } } : {}),
         ...(opsListen !== 'off' ? { ops: { listen: opsListen, ...(options.traceUrl !== undefined ? { traceUrl: options.traceUrl } : {}) } } : {}),
@@ -131,6 +135,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
         nats: { servers: [natsUrl] },
         maxJobs: options.maxJobs,
         sandboxPaths: [...options.sandboxPaths],
+        ...(logLevel !== undefined ? { logLevel } : {}),
         ...only,
       };
       compileAgentConfig(agentConfig, configFile); // fail here, clearly, rather than in a child

@@ -6,9 +6,9 @@
  * Callers that would build attribute values (string formatting, sums) check `recording(span)`
  * first, so a non-recording span costs nothing beyond its creation.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 
-export { SpanKind, SpanStatusCode, context as otelContext, trace as otelTrace };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, context as otelContext, trace as otelTrace };
 export type { Attributes, Context, Span, SpanOptions };
 
 const TRACER_NAME = 'farm';

@@ -17,6 +17,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startGrpcServer } from '../adapters/grpc/server.js';
 import { ensureFarmStreams } from '../adapters/nats/streams.js';
 import { startAgentGateway } from '../adapters/nats/agent-gateway.js';
+import { JobSpans } from '../adapters/tracing/job-spans.js';
 import { startResultsConsumer } from '../adapters/nats/results-consumer.js';
 import { JetStreamLogSource } from '../adapters/nats/jetstream-log-source.js';
 import { openCoordinatorState } from '../adapters/state/open-state.js';
@@ -29,6 +30,8 @@ import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gat
 import { loadOrCreateCacheKey } from '../adapters/http-cache/cache-key.js';
 import { startHttpCache } from '../adapters/http-cache/http-cache.js';
 import { startOpsServer, type OpsRoute } from '../adapters/http-ops/ops-server.js';
+import { CoordinatorMetrics } from '../adapters/metrics/coordinator-metrics.js';
+import { metricsRoutes } from '../adapters/metrics/routes.js';
 import { dashboardRoutes } from '../adapters/dashboard/dashboard-routes.js';
 import type { CoordinatorConfig } from './config.js';
 
@@ -85,16 +88,27 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
       },
     });
     parts.push({ name: 'service', close: () => service.close() });
+    // Tracing: each traced submission's jobs get `queue wait` and `lease` spans (no-op when off).
+    const jobSpans = new JobSpans({ submissionTraceparent: (id) => service.submissionTraceparent(id), jobSubmissions: (id) => service.jobSubmissions(id), now: () => clock.now() });
+    const stopJobSpans = service.onSchedulerEvents(jobSpans.onEvents);
+    parts.push({ name: 'job spans', close: async () => (stopJobSpans(), jobSpans.close()) });
+    // Metrics only where they can be scraped (the ops endpoint); otherwise the adapters observe nothing.
+    const metrics =
+      config.ops === undefined
+        ? undefined
+        : new CoordinatorMetrics({ service, derivation: (d) => store.getDerivation(d), storeUsage: () => store.usage(), submissionRow: (id) => state.getSubmission(id), clock, logger: logger.child({ component: 'metrics' }) }).attach();
+    if (metrics !== undefined) parts.push({ name: 'metrics', close: async () => metrics.close() });
 
     const nc = await connectNats(config.nats.servers, logger.child({ component: 'nats' }));
     parts.push({ name: 'nats connection', close: () => closeConnection(nc) });
+    metrics?.watchNats(nc);
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
     await ensureFarmStreams(jsm);
 
-    const gateway = startAgentGateway({ nc, api: service, logger: logger.child({ component: 'nats-gateway' }) });
+    const gateway = startAgentGateway({ nc, api: service, logger: logger.child({ component: 'nats-gateway' }), observer: metrics, leaseContext: (jobId, epoch, drv, agent) => jobSpans.leaseContext(jobId, epoch, drv, agent) });
     parts.push({ name: 'agent gateway', close: () => gateway.close() });
-    const results = await startResultsConsumer({ js, jsm, api: service, logger: logger.child({ component: 'results' }) });
+    const results = await startResultsConsumer({ js, jsm, api: service, logger: logger.child({ component: 'results' }), observer: metrics });
     parts.push({ name: 'results consumer', close: () => results.close() });
     await nc.flush(); // the gateway's subscriptions are live on the server before we say we are up
     service.start();
@@ -103,7 +117,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     const builds = new DoorBuilds({ service, store, logs, clock, logger: logger.child({ component: 'door' }), defaultMaxBuilds: config.door.maxBuildsPerClient });
     const door = createNixDoor({ store, builds, logger: logger.child({ component: 'door' }), maxUploadBytes: config.door.maxUploadBytes, version: `farm ${FARM_VERSION}` });
     const doorInfo = { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' };
-    const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }), door, doorInfo: () => doorInfo }, config.listen);
+    const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }), door, doorInfo: () => doorInfo, observer: metrics }, config.listen);
     parts.push({ name: 'gRPC server', close: () => grpc.close() });
     const socketDoor = await startSocketDoor(door, resolve(config.door.socket), logger.child({ component: 'door-socket' }));
     parts.push({ name: 'door socket', close: () => socketDoor.close() });
@@ -135,6 +149,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     if (config.ops !== undefined) {
       // Each part that shows something to operators contributes its routes here.
       const routes: OpsRoute[] = [];
+      if (metrics !== undefined) routes.push(...metricsRoutes(metrics.registry));
       routes.push(...dashboardRoutes({ service, state, store, logs, clock, logger: logger.child({ component: 'dashboard' }), traceUrl: config.ops.traceUrl }));
       const ops = await startOpsServer({ routes, logger: logger.child({ component: 'ops' }) }, config.ops.listen);
       parts.push({ name: 'ops endpoint', close: () => ops.close() });

@@ -11,7 +11,7 @@
  * (MiscFailure, as Nix says "a 'aarch64-linux' … is required"), so that the client can try
  * another builder instead of hanging.
  */
-import { FarmError, type Clock, type Logger } from '@farm/common';
+import { ATTR, FarmError, SpanKind, withSpan, type Clock, type Logger } from '@farm/common';
 import {
   BuildStatus,
   drvOutputId,
@@ -163,8 +163,17 @@ export class DoorBuilds {
     return `'${client.name}' may not build for system '${system}' on this farm (allowed: ${client.systems.join(', ') || 'none'})`;
   }
 
+  /**
+   * Submits `roots` inside a root span `nix door build` (tracing: the submission's admission and
+   * its jobs' spans join that trace), relays their logs, waits for the submission to end.
+   */
+  private run(roots: readonly string[], options: DoorBuildOptions): Promise<PathBuildOutcome[]> {
+    const attributes = { [ATTR.client]: options.client.name, [ATTR.drvPath]: roots[0] ?? '', 'farm.roots': roots.length };
+    return withSpan('nix door build', attributes, () => this.runSubmission(roots, options), { root: true, kind: SpanKind.SERVER });
+  }
+
   /** Submits `roots`, relays their logs, waits for the submission to end; one outcome per root. */
-  private async run(roots: readonly string[], options: DoorBuildOptions): Promise<PathBuildOutcome[]> {
+  private async runSubmission(roots: readonly string[], options: DoorBuildOptions): Promise<PathBuildOutcome[]> {
     const { service, logger } = this.deps;
     const release = await this.acquire(options.client, options.signal);
     try {

@@ -19,7 +19,7 @@
  * - nothing a client or an agent sends can crash it: every public method validates and throws
  *   FarmError (INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, …).
  */
-import { FarmError, randomIds, type Clock, type IdGenerator, type Logger } from '@farm/common';
+import { ATTR, FarmError, randomIds, recording, traceparentOf, withSpan, type Clock, type IdGenerator, type Logger, type Span } from '@farm/common';
 import { DEFAULT_STORE_DIR, parseStorePath, parseStorePathBaseName } from '@farm/nix';
 import type {
   AddDerivationsRequest__Output,
@@ -346,7 +346,12 @@ export class FarmService implements AgentApi {
 
   // ---------------------------------------------------------------- client API (gRPC)
 
-  async submit(request: SubmitRequest__Output): Promise<SubmitResponse> {
+  /** Admits a submission inside the span `admission`, whose traceparent the row keeps (job-spans.ts). */
+  submit(request: SubmitRequest__Output): Promise<SubmitResponse> {
+    return withSpan('admission', {}, (span) => this.admit(request, span));
+  }
+
+  private async admit(request: SubmitRequest__Output, span: Span): Promise<SubmitResponse> {
     this.assertOpen();
     if (!Array.isArray(request.roots) || request.roots.length === 0) throw invalid('a submission needs at least one root derivation');
     if (request.roots.length > LIMITS.maxRoots) throw invalid(`${request.roots.length} roots exceed the limit of ${LIMITS.maxRoots}`);
@@ -381,7 +386,9 @@ export class FarmService implements AgentApi {
       succeeded: 0,
       failed: 0,
       lastSeq: 0,
+      ...(recording(span) ? { traceparent: traceparentOf(span)! } : {}),
     };
+    if (recording(span)) span.setAttributes({ [ATTR.submissionId]: id, [ATTR.client]: client, 'farm.roots': roots.length });
     const { outcome, sub, events } = this.admission.admit(row, loaded, false);
     await this.journal.record(events, { submissions: [sub.row] });
     this.logger.info({ submissionId: id, roots: roots.length, jobs: outcome.jobs, alreadyValid: outcome.alreadyValid, shared: outcome.shared, client }, 'submission admitted');
@@ -537,6 +544,16 @@ export class FarmService implements AgentApi {
   /** This run's jobs as last committed (read-only live rows): metrics count them when scraped. */
   jobRows(): Iterable<Readonly<JobRow>> {
     return this.journal.jobs.values();
+  }
+
+  /** The W3C traceparent of the span that admitted a submission (tracing: job-spans.ts), if any. */
+  submissionTraceparent(submissionId: string): string | undefined {
+    return (this.journal.live.get(submissionId)?.row ?? this.state.getSubmission(submissionId))?.traceparent;
+  }
+
+  /** The submissions that need a job now (the first is the one whose trace its spans join). */
+  jobSubmissions(jobId: string): readonly string[] {
+    return this.scheduler.jobStatus(jobId)?.submissions ?? [];
   }
 
   /** Calls `listener` after every committed change of the job. */

@@ -18,6 +18,7 @@ import { toServiceError } from './errors.js';
 import { followLogs } from '../../service/follow-logs.js';
 import { narChunksOf } from './uploads.js';
 import { serveNixSession, type NixSessionCall } from './nix-session.js';
+import { serverSpan } from './tracing.js';
 import type { NixDoor } from '../nix-door/session-api.js';
 import type { GetDoorInfoResponse } from '@farm/proto';
 import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
@@ -60,7 +61,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
   function unary<Req, Res>(rpc: string, fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
-        .then(() => fn(call.request))
+        .then(() => serverSpan(rpc, call.metadata, async () => fn(call.request)))
         .then(
           (res) => callback(null, res),
           (e: unknown) => callback(fail(e, rpc)),
@@ -106,17 +107,17 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     }),
 
     AddPath: (call, callback) => {
-      narChunksOf(call)
-        .then(({ header, nar }) => service.addPath(header, counted(nar, (n) => observer.bytesReceived(hasLease(header) ? 'agent' : 'client', n))))
-        .then(
-          (res) => callback(null, res),
-          (e: unknown) => callback(fail(e, 'AddPath')),
-        );
+      serverSpan('AddPath', call.metadata, () =>
+        narChunksOf(call).then(({ header, nar }) => service.addPath(header, counted(nar, (n) => observer.bytesReceived(hasLease(header) ? 'agent' : 'client', n)))),
+      ).then(
+        (res) => callback(null, res),
+        (e: unknown) => callback(fail(e, 'AddPath')),
+      );
     },
 
     AddDerivations: unary('AddDerivations', (req) => service.addDerivations(req)),
 
-    GetNar: streaming('GetNar', async (call, signal) => {
+    GetNar: streaming('GetNar', (call, signal) => serverSpan('GetNar', call.metadata, async () => {
       const path = call.request.path;
       if (typeof path !== 'string' || !isStorePath(path)) throw new FarmError('INVALID_ARGUMENT', `'${String(path)}' is not a store path`);
       const stream = await store.narStream(path);
@@ -132,7 +133,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
       } finally {
         stream.destroy();
       }
-    }),
+    })),
 
     Submit: unary('Submit', (req) => service.submit(req)),
 

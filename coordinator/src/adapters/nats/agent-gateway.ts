@@ -17,12 +17,14 @@ import {
   type AgentHello__Output,
   type Heartbeat__Output,
   type Revoke,
+  type WorkReply,
   type WorkRequest__Output,
 } from '@farm/proto';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodePayload } from './decode.js';
 import type { AgentApi } from '../../ports/agent-api.js';
 import { errorHeaders, farmErrorOf } from './error-reply.js';
+import { workReplyHeaders, type LeaseContextOf } from './trace-headers.js';
 import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
 
 export const COORDINATOR_QUEUE_GROUP = 'coordinator';
@@ -31,6 +33,8 @@ export interface AgentGatewayOptions {
   readonly nc: NatsConnection;
   readonly api: AgentApi;
   readonly logger: Logger;
+  /** Tracing: the context of a lease's span, sent to the agent in the WorkReply's headers. */
+  readonly leaseContext?: LeaseContextOf | undefined;
   /** Metrics: requests answered with an error, replies that could not be sent, inline NAR bytes sent. */
   readonly observer?: CoordinatorObserver | undefined;
 }
@@ -48,6 +52,8 @@ interface Route {
   readonly requestType: string;
   readonly replyType: string;
   readonly call: (request: never, signal: AbortSignal) => Promise<object>;
+  /** Headers of a successful reply (trace context). */
+  readonly headersOf?: (request: never, reply: never) => MsgHdrs | undefined;
 }
 
 export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
@@ -70,6 +76,7 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
         for (const a of reply.assignments ?? []) for (const n of a.inputNars ?? []) observer.bytesSent('inline', (n.nar as Uint8Array | undefined)?.length ?? 0);
         return reply;
       },
+      headersOf: (r: WorkRequest__Output, reply: WorkReply) => workReplyHeaders(reply, r.agentId, options.leaseContext),
     },
   ];
 
@@ -78,10 +85,12 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
     polls.add(controller);
     try {
       let body: Uint8Array;
+      let replyHeaders: MsgHdrs | undefined;
       try {
         const request = decodePayload<never>(route.requestType, msg.data);
         const reply = await route.call(request, controller.signal);
         body = encodeMessage(route.replyType, reply as Record<string, unknown>);
+        replyHeaders = route.headersOf?.(request, reply as never);
       } catch (e) {
         const err = farmErrorOf(e);
         observer.natsError(route.operation);
@@ -90,13 +99,13 @@ export function startAgentGateway(options: AgentGatewayOptions): AgentGateway {
         respond(msg, new Uint8Array(0), errorHeaders(err.code, err.message));
         return;
       }
-      respond(msg, body);
+      respond(msg, body, replyHeaders);
     } finally {
       polls.delete(controller);
     }
   };
 
-  const respond = (msg: Msg, body: Uint8Array, headers?: ReturnType<typeof errorHeaders>): void => {
+  const respond = (msg: Msg, body: Uint8Array, headers?: MsgHdrs): void => {
     if (nc.isClosed()) return;
     try {
       msg.respond(body, headers === undefined ? undefined : { headers });

@@ -13,7 +13,7 @@
  * iterator still ends or fails (stream or consumer gone, e.g. a server that lost its store), the
  * loop ensures the streams and the consumer again and resumes after a short pause.
  */
-import { isFarmError, type Logger } from '@farm/common';
+import { ATTR, extractFromHeaders, hasSpan, isFarmError, recording, ROOT_CONTEXT, SpanKind, withSpan, type Logger } from '@farm/common';
 import { STREAMS, type BuildResult__Output } from '@farm/proto';
 import {
   AckPolicy,
@@ -27,7 +27,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { decodePayload } from './decode.js';
-import type { AgentApi } from '../../ports/agent-api.js';
+import type { AgentApi, ApplyResultOutcome } from '../../ports/agent-api.js';
 import { ensureFarmStreams } from './streams.js';
 import { NO_OBSERVER, type CoordinatorObserver } from '../metrics/observer.js';
 
@@ -92,7 +92,7 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
     }
     const where = { jobId: result.lease?.jobId, epoch: result.lease?.epoch, agentId: result.agentId, status: result.status, seq: m.seq };
     try {
-      const outcome = await api.applyResult(result);
+      const outcome = await traced(m, result, () => api.applyResult(result));
       observer.resultApplied(result, outcome);
       if (outcome.accepted) logger.debug(where, 'build result applied');
       else logger.info({ ...where, reason: outcome.reason }, 'build result refused');
@@ -157,6 +157,34 @@ export async function startResultsConsumer(options: ResultsConsumerOptions): Pro
       return closing;
     },
   };
+}
+
+/**
+ * Applies a result inside the span `apply result`, child of the agent's `build` span when the
+ * message's headers carry its traceparent (trace-headers.ts); untraced otherwise.
+ */
+function traced(m: JsMsg, result: BuildResult__Output, apply: () => Promise<ApplyResultOutcome>): Promise<ApplyResultOutcome> {
+  const parent = extractFromHeaders(m.headers, ROOT_CONTEXT);
+  if (!hasSpan(parent)) return apply();
+  const attributes = {
+    [ATTR.messagingSystem]: 'nats',
+    [ATTR.messagingDestination]: m.subject,
+    [ATTR.messagingOperation]: 'process',
+    [ATTR.jobId]: result.lease?.jobId ?? '',
+    [ATTR.epoch]: Number(result.lease?.epoch ?? 0),
+    [ATTR.agent]: result.agentId,
+    'farm.build_status': String(result.status),
+  };
+  return withSpan(
+    'apply result',
+    attributes,
+    async (span) => {
+      const outcome = await apply();
+      if (recording(span)) span.setAttribute(ATTR.outcome, outcome.accepted ? 'accepted' : `refused: ${outcome.reason ?? ''}`);
+      return outcome;
+    },
+    { parent, kind: SpanKind.CONSUMER },
+  );
 }
 
 /**
