@@ -15,6 +15,7 @@ import { compileCoordinatorConfig } from '../src/daemon/config.js';
 import { dashboardRoutes } from '../src/adapters/dashboard/dashboard-routes.js';
 import type { DashboardLogChunk, DashboardOverview, DashboardSubmissionJobs } from '../src/adapters/dashboard/api-types.js';
 import { sseFrame } from '../src/adapters/dashboard/sse.js';
+import { OverviewFeed } from '../src/adapters/dashboard/overview-feed.js';
 import { traceIdOf, traceLink } from '../src/adapters/dashboard/trace-link.js';
 import { submissionView } from '../src/adapters/dashboard/overview.js';
 import { CONTENT_SECURITY_POLICY } from '../src/adapters/dashboard/static-assets.js';
@@ -346,4 +347,52 @@ test('ops.traceUrl: an http(s) URL with {traceId} in it', () => {
   for (const bad of ['http://jaeger:16686/trace/', 'javascript:alert({traceId})', 'ftp://x/{traceId}', '']) {
     assert.throws(() => ops({ traceUrl: bad }), (e: unknown) => isFarmError(e, 'INVALID_CONFIG') && /traceUrl/.test(e.message), bad);
   }
+});
+
+test('the overview feed: computed once per burst of changes, sent only when it differs, listening only while subscribed', async () => {
+  let computed = 0;
+  let version = 0;
+  let listening = 0;
+  let change: () => void = () => undefined;
+  const feed = new OverviewFeed({
+    compute: () => {
+      computed++;
+      return { nowMs: computed, version: String(version), submissions: [], submissionsTotal: 0, running: [], queue: [], queueTotal: 0, agents: [] };
+    },
+    onChange: (l) => {
+      listening++;
+      change = l;
+      return () => void listening--;
+    },
+    logger: silentLogger(),
+    // Far longer than this test: after the first run, every further change waits for it.
+    minIntervalMs: 3_600_000,
+    refreshMs: 3_600_000,
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 20));
+  const seen: string[] = [];
+  const off = feed.subscribe((o) => seen.push(o.version));
+  assert.equal(listening, 1);
+  assert.deepEqual(seen, ['0'], 'the current overview at once');
+  version = 1;
+  for (let i = 0; i < 100; i++) change();
+  await tick();
+  assert.equal(computed, 2, 'a burst of 100 changes: one computation');
+  assert.deepEqual(seen, ['0', '1']);
+  for (let i = 0; i < 100; i++) change();
+  await tick();
+  assert.equal(computed, 2, 'the next burst waits for the interval');
+  off();
+  assert.equal(listening, 0, 'no subscriber, no listening');
+  feed.close();
+
+  // Unchanged overviews (apart from their time) are not sent again.
+  const same = new OverviewFeed({ compute: () => ({ nowMs: Date.now(), version: 'v', submissions: [], submissionsTotal: 0, running: [], queue: [], queueTotal: 0, agents: [] }), onChange: (l) => ((change = l), () => undefined), logger: silentLogger() });
+  const got: number[] = [];
+  const off2 = same.subscribe((o) => got.push(o.nowMs));
+  change();
+  await tick();
+  assert.equal(got.length, 1);
+  off2();
+  same.close();
 });

@@ -2,8 +2,8 @@
  * The dashboard's JSON API (`/api/overview`, the `overview` events of `/api/events`,
  * `/api/submissions/<id>`, the events of `/api/jobs/<jobId>/log`): one definition shared by the
  * server and the page (coordinator/dashboard/ compiles this file into the browser build too),
- * so it imports nothing. Times are Unix milliseconds; job states are the JobState names without
- * their prefix, lower case (`running`, `dependency_failed`, …).
+ * so it imports nothing. Times are Unix milliseconds; job states are the scheduler's JobStatus
+ * names (`waiting`, `ready`, `running`, `succeeded`, `failed`, `dependency-failed`, `cancelled`).
  */
 
 export interface DashboardProgress {

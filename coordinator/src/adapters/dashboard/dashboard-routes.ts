@@ -18,7 +18,7 @@ import type { CoordinatorState } from '../../service/coordinator-state.js';
 import { FARM_VERSION, type FarmService } from '../../service/farm-service.js';
 import { JOB_ID } from '../../service/validate.js';
 import { sendJson, type OpsRoute } from '../http-ops/ops-server.js';
-import type { DashboardJob, DashboardSubmissionJobs } from './api-types.js';
+import type { DashboardJob, DashboardOverview, DashboardSubmissionJobs } from './api-types.js';
 import { streamJobLog } from './log-stream.js';
 import { OverviewFeed } from './overview-feed.js';
 import { buildOverview, latestJobs, OVERVIEW_LIMITS, submissionView } from './overview.js';
@@ -93,8 +93,25 @@ export function dashboardRoutes(deps: DashboardDeps): OpsRoute[] {
       path: '/api/events',
       handle: async ({ res, signal }) => {
         const sse = openSse(res, signal);
+        // A slow page gets the latest overview once it can take one, not a backlog of stale ones.
+        let latest: DashboardOverview | undefined;
+        let sending = false;
+        const push = async (o: DashboardOverview) => {
+          latest = o;
+          if (sending) return;
+          sending = true;
+          try {
+            while (latest !== undefined) {
+              const next = latest;
+              latest = undefined;
+              await sse.send('overview', next);
+            }
+          } finally {
+            sending = false;
+          }
+        };
         await new Promise<void>((resolve) => {
-          const off = feed.subscribe((o) => void sse.send('overview', o));
+          const off = feed.subscribe((o) => void push(o));
           signal.addEventListener('abort', () => {
             off();
             resolve();
