@@ -33,6 +33,8 @@ export interface AddressFile {
   readonly cache?: string;
   /** The operator endpoint: the dashboard at `/`, Prometheus metrics at `/metrics`. */
   readonly ops?: string;
+  /** Each local agent's Prometheus endpoint, by agent name. */
+  readonly agentMetrics?: Readonly<Record<string, string>>;
 }
 
 /** Writes `<stateDir>/address.json` atomically (temp file + rename), creating the dir. */
@@ -73,7 +75,12 @@ export function readAddressFile(stateDir: string): AddressFile | undefined {
     ...(typeof o.ssh === 'string' ? { ssh: o.ssh } : {}),
     ...(typeof o.cache === 'string' ? { cache: o.cache } : {}),
     ...(typeof o.ops === 'string' ? { ops: o.ops } : {}),
+    ...(isStringRecord(o.agentMetrics) ? { agentMetrics: o.agentMetrics } : {}),
   };
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
 export interface DiscoveryInput {

@@ -63,6 +63,8 @@ export interface RunningFarm {
   /** The dashboard's URL (its /metrics too); undefined when off. */
   readonly opsUrl: string | undefined;
   readonly agentNames: readonly string[];
+  /** Each agent's Prometheus endpoint (`http://127.0.0.1:PORT/metrics`), by name. */
+  readonly agentMetrics: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -135,17 +137,20 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
         nats: { servers: [natsUrl] },
         maxJobs: options.maxJobs,
         sandboxPaths: [...options.sandboxPaths],
+        metrics: { listen: '127.0.0.1:0' },
         ...(logLevel !== undefined ? { logLevel } : {}),
         ...only,
       };
       compileAgentConfig(agentConfig, configFile); // fail here, clearly, rather than in a child
       writeFileSync(configFile, `${JSON.stringify(agentConfig, null, 2)}\n`);
+      rmSync(join(agentConfig.stateDir, 'metrics-url'), { force: true }); // a killed run's; the agent writes its own
       return superviseAgent(name, configFile, join(stateDir, 'logs', `${name}.log`));
     });
     stops.push(async () => {
       await Promise.all(agents.map((a) => a.stop()));
     });
     await waitForAgents(coordinator.grpcAddress, names, 60_000);
+    const agentMetrics = await agentMetricsUrls(stateDir, names, 10_000);
 
     const door = {
       socket: coordinator.doorSocket,
@@ -163,9 +168,10 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       ...(door.ssh !== undefined ? { ssh: door.ssh } : {}),
       ...(door.cache !== undefined ? { cache: door.cache } : {}),
       ...(coordinator.opsUrl !== undefined ? { ops: coordinator.opsUrl } : {}),
+      agentMetrics,
     });
     stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
-    return { grpcAddress: coordinator.grpcAddress, natsUrl, opsUrl: coordinator.opsUrl, agentNames: names, door, stop: stopAll };
+    return { grpcAddress: coordinator.grpcAddress, natsUrl, opsUrl: coordinator.opsUrl, agentNames: names, agentMetrics, door, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
@@ -203,6 +209,29 @@ function refuseIfRunning(stateDir: string): void {
   if (processAlive(existing.pid)) {
     throw new FarmError('FAILED_PRECONDITION', `a farm is already running from ${stateDir} (pid ${existing.pid}, coordinator ${existing.grpc}); stop it first or use another --state-dir`);
   }
+}
+
+/**
+ * Each agent writes its metrics URL to `<its stateDir>/metrics-url` once its endpoint listens
+ * (just after it registered): read them, waiting a little for the last ones. An agent that
+ * `farm up` restarts later gets a new port; its file then says where.
+ */
+async function agentMetricsUrls(stateDir: string, names: readonly string[], timeoutMs: number): Promise<Record<string, string>> {
+  const until = Date.now() + timeoutMs;
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const file = join(stateDir, 'agents', name, 'metrics-url');
+    for (;;) {
+      const url = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+      if (url !== '') {
+        out[name] = url;
+        break;
+      }
+      if (Date.now() > until) break; // not fatal: the farm runs without that agent's metrics
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return out;
 }
 
 function hostPart(): string {

@@ -46,7 +46,7 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
     return fail(isFarmError(e) ? e.message : String((e as Error).stack ?? e));
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs, door: farm.door, ops: farm.opsUrl })}\n`);
+    io.stdout.write(`${JSON.stringify({ event: 'ready', stateDir, grpc: farm.grpcAddress, nats: farm.natsUrl, agents: farm.agentNames, maxJobs, door: farm.door, ops: farm.opsUrl, agentMetrics: farm.agentMetrics })}\n`);
   }
   say(`  coordinator  ${farm.grpcAddress} (gRPC)`);
   say(`  nats         ${farm.natsUrl} (JetStream)`);
@@ -58,6 +58,7 @@ export async function runFarmUp(flags: UpFlags, io: { stdout: Writable; stderr: 
   }
   if (farm.door.cache !== undefined) say(`  cache        ${farm.door.cache} (trusted-public-keys = ${farm.door.cacheKey ?? '?'})`);
   if (farm.opsUrl !== undefined) say(`  dashboard    ${farm.opsUrl}/ (Prometheus metrics at ${farm.opsUrl}/metrics)`);
+  for (const [name, url] of Object.entries(farm.agentMetrics)) say(`  metrics      ${url} (agent ${name})`);
   say(`  addresses    ${stateDir}/address.json`);
   say(`  logs         ${stateDir}/logs/`);
   say('farm up: ready — try `farm submit ./examples/dag#all`; Ctrl-C stops everything');
