@@ -115,7 +115,11 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
       );
     },
 
-    AddDerivations: unary('AddDerivations', (req) => service.addDerivations(req)),
+    AddDerivations: unary('AddDerivations', (req) => {
+      // The ATerms are the bytes of those .drv paths' contents: client uploads like AddPath's.
+      for (const d of Array.isArray(req.derivations) ? req.derivations : []) observer.bytesReceived('client', d?.aterm?.length ?? 0);
+      return service.addDerivations(req);
+    }),
 
     GetNar: streaming('GetNar', (call, signal) => serverSpan('GetNar', call.metadata, async () => {
       const path = call.request.path;
