@@ -13,12 +13,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-const NO_TRACE = {};
-
-/** pino mixin: the active recording span's ids (OpenTelemetry's log field names). */
+/**
+ * pino mixin: the active recording span's ids (OpenTelemetry's log field names). Always a fresh
+ * object: pino merges each line's own fields into the object a mixin returns (Object.assign onto
+ * it), so a shared one would carry every earlier line's fields into the later ones.
+ */
 export function traceIdsMixin(): Record<string, string> {
   const span = trace.getActiveSpan();
-  if (span === undefined || !span.isRecording()) return NO_TRACE;
+  if (span === undefined || !span.isRecording()) return {};
   const sc = span.spanContext();
   return { trace_id: sc.traceId, span_id: sc.spanId };
 }

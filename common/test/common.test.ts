@@ -55,3 +55,20 @@ test('the logger writes one JSON object per line with name and level', async () 
   assert.equal(rec.job, 'job_1');
   assert.equal(rec.msg, 'assigned');
 });
+
+test("one log line's fields do not carry over into the next (pino merges them into the mixin's object)", async () => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const log = createLogger({ name: 'agent' }, sink);
+  log.info({ url: 'http://a', leaseMs: 1 }, 'first');
+  log.child({ component: 'c' }).info({ path: '/p' }, 'second');
+  log.info('third');
+  await new Promise((r) => setImmediate(r));
+  const [first, second, third] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(first?.['url'], 'http://a');
+  assert.equal(second?.['url'], undefined);
+  assert.equal(second?.['path'], '/p');
+  assert.equal(third?.['url'], undefined);
+  assert.equal(third?.['path'], undefined);
+  assert.equal(third?.['component'], undefined);
+});
