@@ -233,6 +233,23 @@ test('a build failure is cached for new submissions until its TTL; then the job 
   assert.deepEqual(drain(s, 'x'), ['flaky', 'user']);
 });
 
+test('a resubmission within the failure TTL fails the whole chain below a cached failure and is done at once', () => {
+  const { s } = setup({ retry: { failureTtlMs: 60_000 } });
+  s.registerAgent('x', x86);
+  // failing ← dependent ← dependent2 (examples/big-dag#failing's shape)
+  const g = graphOf(node('failing'), node('dependent', ['failing']), node('dependent2', ['dependent']));
+  s.submit({ roots: ['dependent2'] }, g, () => false);
+  const [a] = s.requestWork('x', 1).assignments;
+  s.complete(a!.jobId, 'x', a!.epoch, { kind: 'build-failure', message: 'exit 1' });
+  assert.equal(s.jobStatus(s.jobIdOf('dependent2')!)!.status, 'dependency-failed');
+  const again = s.submit({ roots: ['dependent2'] }, g, () => false);
+  assert.equal(statusOf(again.events, 'dependent'), 'dependency-failed');
+  assert.equal(statusOf(again.events, 'dependent2'), 'dependency-failed');
+  assert.equal(jobEvents(again.events).findLast((e) => e.drvPath === 'dependent2')!.reason, 'dependency failed: failing');
+  assert.ok(again.events.some((e) => e.type === 'submission-done'), 'nothing left to wait for');
+  assert.equal(s.requestWork('x', 1).assignments.length, 0);
+});
+
 test('an agent may hold up to twice its maxJobs leases: maxJobs building, the rest finishing', () => {
   const { s } = setup();
   s.registerAgent('x', { ...x86, maxJobs: 1 });

@@ -230,6 +230,9 @@ export class Scheduler {
     const order = this.closureInputsFirst(input.roots, graph, isValid);
     // What to do with each job once the graph edges and critical paths are known.
     const decisions: { rec: JobRecord; action: 'enqueue' | 'wait' | 'dependency-failed' | 'share-ready' | 'cached-failure'; failedInput?: string }[] = [];
+    // Jobs this submission fails without building, and the failed derivation to name: their
+    // dependents further down the order fail too, though restarted inputs no longer look failed.
+    const failedBecause = new Map<string, string>();
     for (const drvPath of order) {
       if (isValid(drvPath)) {
         alreadyValid++;
@@ -239,6 +242,7 @@ export class Scheduler {
       if (existing !== undefined && this.cachedFailure(existing, now)) {
         this.addToSubmission(existing, sub);
         decisions.push({ rec: existing, action: 'cached-failure' });
+        failedBecause.set(drvPath, drvPath);
         continue;
       }
       if (existing !== undefined && !this.isFinishedUnsuccessfully(existing)) {
@@ -255,7 +259,9 @@ export class Scheduler {
         const input = this.jobsByDrv.get(d);
         return input !== undefined && input.job.state !== 'succeeded' && !isValid(d);
       }).length;
-      const failedInput = rec.node.inputDrvs.map((d) => this.jobsByDrv.get(d)).find((j) => j !== undefined && this.isFinishedUnsuccessfully(j));
+      const failedInput =
+        rec.node.inputDrvs.map((d) => failedBecause.get(d)).find((cause) => cause !== undefined) ??
+        rec.node.inputDrvs.map((d) => this.jobsByDrv.get(d)).find((j) => j !== undefined && this.isFinishedUnsuccessfully(j))?.node.drvPath;
       if (existing !== undefined) {
         this.setJob(rec, this.must(js.restart(existing.job, rec.pending === 0)));
         rec.failedAgents = undefined;
@@ -263,8 +269,10 @@ export class Scheduler {
       }
       rec.dependencyFailed = false;
       rec.reason = undefined;
-      if (failedInput !== undefined) decisions.push({ rec, action: 'dependency-failed', failedInput: failedInput.node.drvPath });
-      else decisions.push({ rec, action: rec.pending === 0 ? 'enqueue' : 'wait' });
+      if (failedInput !== undefined) {
+        decisions.push({ rec, action: 'dependency-failed', failedInput });
+        failedBecause.set(drvPath, failedInput);
+      } else decisions.push({ rec, action: rec.pending === 0 ? 'enqueue' : 'wait' });
     }
     for (const jobId of sub.jobs) {
       const rec = this.jobsById.get(jobId)!;
