@@ -80,7 +80,8 @@ async function runSide(side: TracingSide, dir: string, options: FarmBenchOptions
   // Tracing off must mean no OTEL_* at all, whatever the caller's shell has.
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   const env: NodeJS.ProcessEnv = side === 'on' ? { ...clean, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : clean;
-  const farm = await startFarmUp({ stateDir: join(dir, `farm-${side}`), args: ['--agents', String(options.agents), '--max-jobs', String(options.maxJobs)], env, ...(bin !== undefined ? { bin } : {}) });
+  // A fresh state dir per side and run: the farm's state does not grow from run to run.
+  const farm = await startFarmUp({ stateDir: mkdtempSync(join(dir, `farm-${side}-`)), args: ['--agents', String(options.agents), '--max-jobs', String(options.maxJobs)], env, ...(bin !== undefined ? { bin } : {}) });
   const before = { ...sink.counts };
   try {
     const cpu0 = machineCpuSeconds();
