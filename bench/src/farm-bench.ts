@@ -20,6 +20,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCoordinatorClient, type BuildRecord__Output } from '@farm/proto';
 import { REPO_ROOT, runFarm, startFarmUp } from '@farm/testkit';
+import { median } from './door-profile.js';
 
 export interface FarmBenchOptions {
   readonly layers: number;
@@ -166,11 +167,6 @@ export function formatFarmBench(r: FarmBenchResult): string {
   return formatFarmBenchRuns([r]);
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * Several runs, one row each, and the median ratios: this benchmark runs on shared machines whose
@@ -185,7 +181,8 @@ export function formatFarmBenchRuns(runs: readonly FarmBenchResult[]): string {
   return lines.join('\n');
 }
 
-function arg(args: string[], name: string, fallback: number): number {
+/** `--name N` from the command line: a whole number of at least 1, or `fallback` when absent. */
+export function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
   if (i < 0) return fallback;
   const v = Number(args[i + 1]);

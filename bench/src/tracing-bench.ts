@@ -19,7 +19,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFarmUp, runFarm } from '@farm/testkit';
-import { instantiate, listBuilds, machineCpuSeconds, type FarmBenchOptions } from './farm-bench.js';
+import { median } from './door-profile.js';
+import { arg, instantiate, listBuilds, machineCpuSeconds, type FarmBenchOptions } from './farm-bench.js';
 
 export type TracingSide = 'off' | 'on' | 'baseline';
 
@@ -98,12 +99,6 @@ async function runSide(side: TracingSide, dir: string, options: FarmBenchOptions
   }
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 export async function runTracingBench(options: FarmBenchOptions & { runs: number; baseline?: string | undefined }): Promise<TracingBenchResult> {
   const sides: TracingSide[] = options.baseline !== undefined ? ['off', 'on', 'baseline'] : ['off', 'on'];
   const dir = mkdtempSync(join(tmpdir(), 'farm-tracing-bench-'));
@@ -155,14 +150,6 @@ export function formatTracingBench(r: TracingBenchResult): string {
   lines.push(`OTLP export requests received per "on" run: ${on.map((x) => `${x.exports} (${(x.exportBytes / 1024).toFixed(0)} KiB)`).join(', ')}; builds recorded per side: ${r.runs.flat().map((x) => x.builds).join(', ')}.`);
   lines.push('', `${r.derivations} derivations, ${r.cpus} CPUs. reproduce: ${r.command}`);
   return lines.join('\n');
-}
-
-function arg(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} needs a whole number`);
-  return v;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

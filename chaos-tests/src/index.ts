@@ -15,3 +15,4 @@ export async function eventually<T>(probe: () => Promise<T>, timeoutMs: number, 
   }
 }
 export * from './farm-client.js';
+export * from './farm-fixture.js';

@@ -13,8 +13,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hash } from '@farm/nix';
-import { ensureAarch64Binfmt, FARM_BIN, killTree, makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
-import { eventually, FarmClient } from '../src/index.js';
+import { ensureAarch64Binfmt, FARM_BIN, killTree, REPO_ROOT, runFarm, type FarmUp, type TempDir } from '@farm/testkit';
+import { eventually, FarmClient, startFarmFixture, stopFarmFixture } from '../src/index.js';
 
 const CROSS = join(REPO_ROOT, 'examples', 'cross');
 const EM_AARCH64 = 183;
@@ -73,18 +73,9 @@ async function submitIn(installable: string): Promise<string> {
   return run.stdout;
 }
 
-before(async () => {
-  dir = await makeTempDir('farm-cross-');
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '1', '--max-jobs', '2', '--emulation', 'qemu'] });
-  client = new FarmClient(farm.grpc);
-});
+before(async () => ({ dir, farm, client } = await startFarmFixture('farm-cross-', ['--agents', '1', '--max-jobs', '2', '--emulation', 'qemu'])));
 
-after(async () => {
-  client?.close();
-  const code = await farm?.stop();
-  await dir?.remove();
-  assert.equal(code, 0, 'farm up stops cleanly on Ctrl-C');
-});
+after(() => stopFarmFixture({ dir, farm, client }));
 
 test('farm up on x86_64 with qemu starts an aarch64-linux agent beside the native one, and farm agents says how it runs', async () => {
   const aarch64 = farm.agents.filter((a) => a.endsWith('-aarch64'));

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FARM_BIN, makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
-import { FarmClient } from '../src/index.js';
+import { FARM_BIN, REPO_ROOT, runFarm, type FarmUp, type TempDir } from '@farm/testkit';
+import { FarmClient, startFarmFixture, stopFarmFixture } from '../src/index.js';
 
 const RELAY = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
 const NONCE = `${Date.now()}-${process.pid}`;
@@ -94,19 +94,12 @@ function hashIn(store: string, path: string): string {
 }
 
 before(async () => {
-  dir = await makeTempDir('farm-door-');
+  ({ dir, farm, client } = await startFarmFixture('farm-door-', ['--agents', '1', '--max-jobs', '2', '--emulation', 'qemu']));
   exprFile = join(dir.path, 'door.nix');
   writeFileSync(exprFile, EXPRESSION);
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '1', '--max-jobs', '2', '--emulation', 'qemu'] });
-  client = new FarmClient(farm.grpc);
 });
 
-after(async () => {
-  client?.close();
-  const code = await farm?.stop();
-  await dir?.remove();
-  assert.equal(code, 0, 'farm up stops cleanly on Ctrl-C');
-});
+after(() => stopFarmFixture({ dir, farm, client }));
 
 for (const scheme of ['ssh-ng', 'ssh'] as const) {
   test(`nix-build --max-jobs 0 --builders '${scheme}://localhost?remote-program=farm-nix-stdio': every derivation built on the farm, same paths and NAR hashes as a local build`, async () => {

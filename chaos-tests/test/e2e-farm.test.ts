@@ -10,8 +10,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hash } from '@farm/nix';
-import { FARM_BIN, killTree, makeTempDir, REPO_ROOT, runFarm, startFarmUp, type FarmUp, type TempDir } from '@farm/testkit';
-import { eventually, FarmClient } from '../src/index.js';
+import { FARM_BIN, killTree, REPO_ROOT, runFarm, type FarmUp, type TempDir } from '@farm/testkit';
+import { eventually, FarmClient, startFarmFixture, stopFarmFixture } from '../src/index.js';
 
 const BIG_DAG = join(REPO_ROOT, 'examples', 'big-dag');
 const BENCH_DAG = join(REPO_ROOT, 'bench', 'dag', 'default.nix');
@@ -55,19 +55,10 @@ async function jobStates(submissionId: string): Promise<Map<string, { state: str
   return new Map(status.jobs.map((j) => [j.drvPath, { state: j.state, reason: j.reason, agentId: j.agentId }]));
 }
 
-before(async () => {
-  dir = await makeTempDir('farm-e2e-');
-  // No emulated agent: one test here starts an aarch64-linux agent itself, after seeing the job wait.
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '2', '--max-jobs', '1', '--emulation', 'off'] });
-  client = new FarmClient(farm.grpc);
-});
+// No emulated agent: one test here starts an aarch64-linux agent itself, after seeing the job wait.
+before(async () => ({ dir, farm, client } = await startFarmFixture('farm-e2e-', ['--agents', '2', '--max-jobs', '1', '--emulation', 'off'])));
 
-after(async () => {
-  client?.close();
-  const code = await farm?.stop();
-  await dir?.remove();
-  assert.equal(code, 0, 'farm up stops cleanly on Ctrl-C');
-});
+after(() => stopFarmFixture({ dir, farm, client }));
 
 test('examples/big-dag on two agents: every output path and NAR hash equals what nix-store --realise gives', async () => {
   const run = await runFarm(['submit', `path:${BIG_DAG}#all`], { env: env() });

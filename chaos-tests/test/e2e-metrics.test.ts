@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, parsePrometheusText, REPO_ROOT, runFarm, startFarmUp, sumOf, type FarmUp, type MetricFamily, type TempDir } from '@farm/testkit';
-import { eventually, FarmClient } from '../src/index.js';
+import { parsePrometheusText, REPO_ROOT, runFarm, sumOf, type FarmUp, type MetricFamily, type TempDir } from '@farm/testkit';
+import { eventually, FarmClient, startFarmFixture, stopFarmFixture } from '../src/index.js';
 
 const BIG_DAG = join(REPO_ROOT, 'examples', 'big-dag');
 const BENCH_DAG = join(REPO_ROOT, 'bench', 'dag', 'default.nix');
@@ -43,18 +43,9 @@ function submitted(stdout: string): { alreadyValid: number; shared: number } {
   throw new Error(`no 'submitted' event in:\n${stdout}`);
 }
 
-before(async () => {
-  dir = await makeTempDir('farm-e2e-metrics-');
-  farm = await startFarmUp({ stateDir: join(dir.path, 'state'), args: ['--agents', '2', '--max-jobs', '1', '--emulation', 'off'] });
-  client = new FarmClient(farm.grpc);
-});
+before(async () => ({ dir, farm, client } = await startFarmFixture('farm-e2e-metrics-', ['--agents', '2', '--max-jobs', '1', '--emulation', 'off'])));
 
-after(async () => {
-  client?.close();
-  const code = await farm?.stop();
-  await dir?.remove();
-  assert.equal(code, 0, 'farm up stops cleanly on Ctrl-C');
-});
+after(() => stopFarmFixture({ dir, farm, client }));
 
 test('the scraped counters match what the farm built; the Grafana dashboard queries only metrics that exist', { timeout: 240_000 }, async () => {
   const address = JSON.parse(readFileSync(join(farm.stateDir, 'address.json'), 'utf8')) as { ops?: string; agentMetrics?: Record<string, string> };
