@@ -74,7 +74,7 @@ test('the registry over a real service: jobs, queue buckets, dedup, bytes, build
     const logger = silentLogger();
     const metrics = new CoordinatorMetrics({
       service: farm.service,
-      derivation: (d) => farm.store.getDerivation(d),
+      routingOf: (d) => farm.service.routingOf(d),
       storeUsage: () => farm.store.usage(),
       submissionRow: (id) => farm.state.getSubmission(id),
       clock: { now: () => Date.now() },
@@ -173,7 +173,7 @@ test('seeded after a restart: jobs the replay brought back are counted, not new 
     await farm.restart();
     const metrics = new CoordinatorMetrics({
       service: farm.service,
-      derivation: (d) => farm.store.getDerivation(d),
+      routingOf: (d) => farm.service.routingOf(d),
       storeUsage: () => farm.store.usage(),
       submissionRow: (id) => farm.state.getSubmission(id),
       clock: { now: () => Date.now() },

@@ -80,11 +80,16 @@ export function countingRequests(nc: NatsConnection, metrics: AgentMetrics): Nat
       throw e;
     }
   };
+  // Methods are bound once, not on every access: logs and heartbeats go through here all the time.
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(nc, {
     get(target, prop) {
       if (prop === 'request') return request;
       const v: unknown = Reflect.get(target, prop, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      let b = bound.get(prop);
+      if (b === undefined) bound.set(prop, (b = (v as (...a: unknown[]) => unknown).bind(target)));
+      return b;
     },
   });
 }

@@ -700,6 +700,12 @@ export class Scheduler {
     return this.jobsByDrv.get(drvPath)?.id;
   }
 
+  /** The routing bucket of a derivation's job (its system and required features), if it has one. */
+  routingOf(drvPath: string): { readonly system: string; readonly requiredFeatures: readonly string[] } | undefined {
+    const node = this.jobsByDrv.get(drvPath)?.node;
+    return node === undefined ? undefined : { system: node.system, requiredFeatures: node.requiredFeatures };
+  }
+
 
   // ---- internals ----
 

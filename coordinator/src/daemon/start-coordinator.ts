@@ -96,7 +96,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     const metrics =
       config.ops === undefined
         ? undefined
-        : new CoordinatorMetrics({ service, derivation: (d) => store.getDerivation(d), storeUsage: () => store.usage(), submissionRow: (id) => state.getSubmission(id), clock, logger: logger.child({ component: 'metrics' }) }).attach();
+        : new CoordinatorMetrics({ service, routingOf: (d) => service.routingOf(d), storeUsage: () => store.usage(), submissionRow: (id) => state.getSubmission(id), clock, logger: logger.child({ component: 'metrics' }) }).attach();
     if (metrics !== undefined) parts.push({ name: 'metrics', close: async () => metrics.close() });
 
     const nc = await connectNats(config.nats.servers, logger.child({ component: 'nats' }));

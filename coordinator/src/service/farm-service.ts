@@ -551,6 +551,11 @@ export class FarmService implements AgentApi {
     return (this.journal.live.get(submissionId)?.row ?? this.state.getSubmission(submissionId))?.traceparent;
   }
 
+  /** The system and required features a derivation's job is routed by (metrics' bucket labels), if it has a job. */
+  routingOf(drvPath: string): { readonly system: string; readonly requiredFeatures: readonly string[] } | undefined {
+    return this.scheduler.routingOf(drvPath);
+  }
+
   /** The submissions that need a job now (the first is the one whose trace its spans join). */
   jobSubmissions(jobId: string): readonly string[] {
     return this.scheduler.jobStatus(jobId)?.submissions ?? [];

@@ -11,7 +11,6 @@
  * in `_total`. docs/observability.md lists every metric.
  */
 import type { Clock, Logger } from '@farm/common';
-import type { Derivation } from '@farm/nix';
 import type { BuildResult__Output, ListAgentsResponse } from '@farm/proto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -21,7 +20,7 @@ import type { JobRow, SubmissionRow } from '../../service/coordinator-state.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { NewSubmissions } from './new-submissions.js';
 import { inlineNarBytes, type CoordinatorObserver, type DownloadVia, type UploadSource } from './observer.js';
-import { RoutingBuckets, type BucketLabels } from './routing-buckets.js';
+import { bucketLabels, type BucketLabels, type RoutingOf } from './routing-buckets.js';
 
 /** What the metrics read of the service (FarmService has all of it). */
 export interface MetricsServiceView {
@@ -33,8 +32,8 @@ export interface MetricsServiceView {
 
 export interface CoordinatorMetricsDeps {
   readonly service: MetricsServiceView;
-  /** A derivation from the farm store (for the routing bucket labels). */
-  readonly derivation: (drvPath: string) => Promise<Derivation | undefined>;
+  /** A job's system and required features (FarmService.routingOf), for the routing bucket labels. */
+  readonly routingOf: RoutingOf;
   /** Valid paths and their NAR bytes in the farm store. */
   readonly storeUsage: () => { readonly paths: number; readonly narBytes: number };
   /** A submission's row (its admission figures). */
@@ -61,7 +60,6 @@ export function outcomeLabel(status: string): string {
 
 export class CoordinatorMetrics implements CoordinatorObserver {
   readonly registry = new Registry();
-  private readonly buckets: RoutingBuckets;
   private readonly lifecycle: JobLifecycle;
   private readonly submissions: NewSubmissions;
   private readonly stops: (() => void)[] = [];
@@ -81,7 +79,6 @@ export class CoordinatorMetrics implements CoordinatorObserver {
 
   constructor(private readonly deps: CoordinatorMetricsDeps) {
     const registers = [this.registry];
-    this.buckets = new RoutingBuckets(deps.derivation);
 
     this.builds = new Counter({ name: 'farm_builds_total', help: 'Build results applied, by outcome (built, failed, timed-out, …; as farm builds shows them).', labelNames: ['outcome'], registers });
     this.buildDuration = new Histogram({ name: 'farm_build_duration_seconds', help: "Build attempts' duration on their agent (the result's stop - start), by outcome.", labelNames: ['outcome'], buckets: BUILD_DURATION_BUCKETS, registers });
@@ -102,7 +99,7 @@ export class CoordinatorMetrics implements CoordinatorObserver {
     this.natsErrors = new Counter({ name: 'farm_nats_errors_total', help: 'NATS failures, by operation (agent requests answered with an error, replies that could not be sent, results refused or retried, connection trouble).', labelNames: ['operation'], registers });
 
     const jobs: Gauge<'state'> = new Gauge({ name: 'farm_jobs', help: "This run's jobs by state.", labelNames: ['state'], registers, collect: (): void => this.collectJobs(jobs) });
-    const queue: Gauge<'system' | 'features'> = new Gauge({ name: 'farm_queue_depth', help: 'Ready jobs waiting for an agent, per routing bucket (system, required features).', labelNames: ['system', 'features'], registers, collect: (): Promise<void> => this.collectQueue(queue) });
+    const queue: Gauge<'system' | 'features'> = new Gauge({ name: 'farm_queue_depth', help: 'Ready jobs waiting for an agent, per routing bucket (system, required features).', labelNames: ['system', 'features'], registers, collect: (): void => this.collectQueue(queue) });
     const agents: Gauge = new Gauge({ name: 'farm_agents', help: 'Connected agents.', registers, collect: (): void => agents.set(this.agents().length) });
     const used: Gauge<'agent'> = new Gauge({ name: 'farm_slots_used', help: "Build slots in use per agent (the coordinator's count of its leases).", labelNames: ['agent'], registers, collect: (): void => this.collectSlots(used, free) });
     const free: Gauge<'agent'> = new Gauge({ name: 'farm_slots_free', help: 'Free build slots per agent (max jobs - leases, at least 0).', labelNames: ['agent'], registers });
@@ -113,7 +110,7 @@ export class CoordinatorMetrics implements CoordinatorObserver {
     this.lifecycle = new JobLifecycle({
       assigned: (drvPath, waitMs) => {
         this.dispatch.observe(waitMs / 1000);
-        this.observeBucket(drvPath, (labels) => this.queueWait.observe({ ...labels }, waitMs / 1000));
+        this.queueWait.observe({ ...bucketLabels(this.deps.routingOf, drvPath) }, waitMs / 1000);
       },
       retried: () => this.retries.inc(),
       leaseLost: (cause) => this.leaseLosses.inc({ cause }),
@@ -201,18 +198,11 @@ export class CoordinatorMetrics implements CoordinatorObserver {
     for (const [state, n] of counts) gauge.set({ state }, n);
   }
 
-  private async collectQueue(gauge: Gauge<'system' | 'features'>): Promise<void> {
-    const ready: string[] = [];
-    const unfinished = new Set<string>();
-    for (const j of this.deps.service.jobRows()) {
-      if (j.status === 'ready') ready.push(j.drvPath);
-      if (j.status === 'ready' || j.status === 'running' || j.status === 'waiting') unfinished.add(j.drvPath);
-    }
-    this.buckets.retain((drv) => unfinished.has(drv));
+  private collectQueue(gauge: Gauge<'system' | 'features'>): void {
     const depth = new Map<string, { labels: BucketLabels; n: number }>();
-    for (const drv of ready) {
-      const b = this.buckets.of(drv);
-      const labels = b instanceof Promise ? await b : b;
+    for (const j of this.deps.service.jobRows()) {
+      if (j.status !== 'ready') continue;
+      const labels = bucketLabels(this.deps.routingOf, j.drvPath);
       const key = `${labels.system}\0${labels.features}`;
       const entry = depth.get(key);
       if (entry === undefined) depth.set(key, { labels, n: 1 });
@@ -240,11 +230,5 @@ export class CoordinatorMetrics implements CoordinatorObserver {
     } catch {
       return []; // the service is closing
     }
-  }
-
-  private observeBucket(drvPath: string, observe: (labels: BucketLabels) => void): void {
-    const b = this.buckets.of(drvPath);
-    if (b instanceof Promise) void b.then(observe);
-    else observe(b);
   }
 }
