@@ -11,7 +11,7 @@
  *
  * Each side builds its own freshly salted copy of the DAG, so nothing is cached.
  *
- *   npm run bench:tracing -- [--runs 3] [--layers 25] [--width 40] [--baseline DIR] [--json]
+ *   npm run bench:tracing -- [--runs 3] [--layers 25] [--width 40] [--baseline DIR] [--sides off,on,baseline] [--json]
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -99,8 +99,9 @@ async function runSide(side: TracingSide, dir: string, options: FarmBenchOptions
   }
 }
 
-export async function runTracingBench(options: FarmBenchOptions & { runs: number; baseline?: string | undefined }): Promise<TracingBenchResult> {
-  const sides: TracingSide[] = options.baseline !== undefined ? ['off', 'on', 'baseline'] : ['off', 'on'];
+export async function runTracingBench(options: FarmBenchOptions & { runs: number; baseline?: string | undefined; sides?: readonly TracingSide[] | undefined }): Promise<TracingBenchResult> {
+  const sides: TracingSide[] = [...(options.sides ?? (options.baseline !== undefined ? ['off', 'on', 'baseline'] : ['off', 'on']))];
+  if (sides.includes('baseline') && options.baseline === undefined) throw new Error('the baseline side needs --baseline DIR');
   const dir = mkdtempSync(join(tmpdir(), 'farm-tracing-bench-'));
   const sink = await startOtlpSink();
   const runs: TracingSideRun[][] = [];
@@ -124,31 +125,38 @@ export async function runTracingBench(options: FarmBenchOptions & { runs: number
     onOverOff: (medians.on ?? Number.NaN) / (medians.off ?? Number.NaN),
     offOverBaseline: (medians.off ?? Number.NaN) / (medians.baseline ?? Number.NaN),
     cpus: cpus().length,
-    command: `npm run bench:tracing -- --runs ${options.runs} --layers ${options.layers} --width ${options.width}${options.baseline !== undefined ? ` --baseline ${options.baseline}` : ''}`,
+    command: `npm run bench:tracing -- --runs ${options.runs} --layers ${options.layers} --width ${options.width}${options.baseline !== undefined ? ` --baseline ${options.baseline}` : ''}${options.sides !== undefined ? ` --sides ${sides.join(',')}` : ''}`,
   };
 }
 
 const LABEL: Record<TracingSide, string> = { off: 'tracing off', on: 'tracing on (OTLP/HTTP)', baseline: 'baseline checkout' };
 
+/** The ratio columns a result has: on / off and off / baseline, each when both its sides ran. */
+function ratioColumns(sides: readonly TracingSide[]): { label: string; of: (t: (s: TracingSide) => number) => number }[] {
+  const cols: { label: string; of: (t: (s: TracingSide) => number) => number }[] = [];
+  if (sides.includes('on') && sides.includes('off')) cols.push({ label: 'on / off', of: (t) => t('on') / t('off') });
+  if (sides.includes('off') && sides.includes('baseline')) cols.push({ label: 'off / baseline', of: (t) => t('off') / t('baseline') });
+  return cols;
+}
+
 export function formatTracingBench(r: TracingBenchResult): string {
   const sides = Object.keys(r.medians) as TracingSide[];
+  const cols = ratioColumns(sides);
   const lines = [
-    `| run | order | ${sides.map((s) => LABEL[s]).join(' | ')} | on / off |${sides.includes('baseline') ? ' off / baseline |' : ''}`,
-    `|---|---|${sides.map(() => '---:').join('|')}|---:|${sides.includes('baseline') ? '---:|' : ''}`,
+    `| run | order | ${[...sides.map((s) => LABEL[s]), ...cols.map((c) => c.label)].join(' | ')} |`,
+    `|---|---|${[...sides, ...cols].map(() => '---:').join('|')}|`,
   ];
   r.runs.forEach((run, i) => {
     const t = (s: TracingSide) => run.find((x) => x.side === s)!.seconds;
-    const cells = sides.map((s) => `${t(s).toFixed(2)} s`);
-    lines.push(`| ${i + 1} | ${run.map((x) => x.side).join(', ')} | ${cells.join(' | ')} | ${(t('on') / t('off')).toFixed(3)} |${sides.includes('baseline') ? ` ${(t('off') / t('baseline')).toFixed(3)} |` : ''}`);
+    lines.push(`| ${i + 1} | ${run.map((x) => x.side).join(', ')} | ${[...sides.map((s) => `${t(s).toFixed(2)} s`), ...cols.map((c) => c.of(t).toFixed(3))].join(' | ')} |`);
   });
-  lines.push(
-    `| median | | ${sides.map((s) => `**${r.medians[s]!.toFixed(2)} s**`).join(' | ')} | **${r.onOverOff.toFixed(3)}** |${sides.includes('baseline') ? ` **${r.offOverBaseline.toFixed(3)}** |` : ''}`,
-  );
-  const perDrv = (s: TracingSide) => median(r.runs.map((run) => run.find((x) => x.side === s)!.cpuSeconds)) * 1000 / r.derivations;
+  const m = (s: TracingSide) => r.medians[s]!;
+  lines.push(`| median | | ${[...sides.map((s) => `**${m(s).toFixed(2)} s**`), ...cols.map((c) => `**${c.of(m).toFixed(3)}**`)].join(' | ')} |`);
+  const perDrv = (s: TracingSide) => (median(r.runs.map((run) => run.find((x) => x.side === s)!.cpuSeconds)) * 1000) / r.derivations;
   lines.push('', `Machine CPU per derivation (median): ${sides.map((s) => `${LABEL[s]} ${perDrv(s).toFixed(1)} ms`).join(', ')}.`);
-  const on = r.runs.map((run) => run.find((x) => x.side === 'on')!);
-  lines.push(`OTLP export requests received per "on" run: ${on.map((x) => `${x.exports} (${(x.exportBytes / 1024).toFixed(0)} KiB)`).join(', ')}; builds recorded per side: ${r.runs.flat().map((x) => x.builds).join(', ')}.`);
-  lines.push('', `${r.derivations} derivations, ${r.cpus} CPUs. reproduce: ${r.command}`);
+  const on = r.runs.flatMap((run) => run.filter((x) => x.side === 'on'));
+  if (on.length > 0) lines.push(`OTLP export requests received per "on" run: ${on.map((x) => `${x.exports} (${(x.exportBytes / 1024).toFixed(0)} KiB)`).join(', ')}.`);
+  lines.push(`Builds recorded per side: ${r.runs.flat().map((x) => x.builds).join(', ')}.`, '', `${r.derivations} derivations, ${r.cpus} CPUs. reproduce: ${r.command}`);
   return lines.join('\n');
 }
 
@@ -157,6 +165,9 @@ if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${proce
   const b = args.indexOf('--baseline');
   const baseline = b >= 0 ? args[b + 1] : undefined;
   if (b >= 0 && (baseline === undefined || baseline === '')) throw new Error('--baseline needs the path of a built checkout');
-  const result = await runTracingBench({ layers: arg(args, '--layers', 25), width: arg(args, '--width', 40), agents: 2, maxJobs: 1, runs: arg(args, '--runs', 3), baseline });
+  const s = args.indexOf('--sides');
+  const sides = s >= 0 ? (args[s + 1] ?? '').split(',') : undefined;
+  if (sides !== undefined && (sides.length === 0 || sides.some((x) => !['off', 'on', 'baseline'].includes(x)))) throw new Error('--sides takes a comma-separated list of off, on, baseline');
+  const result = await runTracingBench({ layers: arg(args, '--layers', 25), width: arg(args, '--width', 40), agents: 2, maxJobs: 1, runs: arg(args, '--runs', 3), baseline, sides: sides as TracingSide[] | undefined });
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(result)}\n` : `${formatTracingBench(result)}\n`);
 }

@@ -54,10 +54,10 @@ in { inherit top; }
   return file;
 }
 
-async function tracedFarm(name: string, protocol: 'http/protobuf' | 'grpc', agents: number): Promise<FarmUp> {
+async function tracedFarm(name: string, protocol: 'http/protobuf' | 'grpc', agents: number, extraArgs: readonly string[] = []): Promise<FarmUp> {
   return startFarmUp({
     stateDir: join(dir.path, name),
-    args: ['--agents', String(agents), '--max-jobs', '1', '--emulation', 'off', '--ssh-listen', 'off', '--cache-listen', 'off'],
+    args: ['--agents', String(agents), '--max-jobs', '1', '--emulation', 'off', '--ssh-listen', 'off', '--cache-listen', 'off', ...extraArgs],
     env: { ...CLEAN_OTEL, ...otelEnv(receiver, protocol) },
   });
 }
@@ -180,12 +180,15 @@ test('one submission is one trace across farm-cli, farm-coordinator and two farm
   for (const s of spans) assert.ok(s.endNs >= s.startNs && s.startNs > 0n, `${s.name} has sane times`);
 });
 
-test('OTLP over gRPC: the same tree arrives through TraceService/Export', async () => {
-  const farm = await tracedFarm('grpc', 'grpc', 1);
+test('OTLP over gRPC: the same tree arrives through TraceService/Export; the dashboard links the trace', async () => {
+  const farm = await tracedFarm('grpc', 'grpc', 1, ['--trace-url', 'http://tracing.example/trace/{traceId}']);
   let run;
+  let overview: { submissions: { id: string; traceUrl?: string }[] };
   try {
     run = await submit(farm, writeDag('grpc', 1), otelEnv(receiver, 'grpc'));
     assert.equal(run.code, 0, `farm submit failed:\n${run.stderr.slice(-4000)}`);
+    const { ops } = JSON.parse(readFileSync(join(farm.stateDir, 'address.json'), 'utf8')) as { ops: string };
+    overview = (await (await fetch(`${ops}/api/overview`)).json()) as typeof overview;
   } finally {
     assert.equal(await farm.stop(), 0);
   }
@@ -197,6 +200,8 @@ test('OTLP over gRPC: the same tree arrives through TraceService/Export', async 
   }
   assert.deepEqual([...new Set(spans.map((s) => s.serviceName))].sort(), ['farm-agent', 'farm-cli', 'farm-coordinator']);
   for (const name of ['admission', 'lease', 'queue wait', 'build', 'sandbox run', 'apply result']) assert.ok(spans.some((s) => s.name === name), `a '${name}' span`);
+  const shown = overview.submissions.find((s) => s.id === root.attributes['farm.submission_id']);
+  assert.equal(shown?.traceUrl, `http://tracing.example/trace/${root.traceId}`, "the dashboard links the submission's trace");
 });
 
 test('tracing off: nothing is sent, and the CLI loads no OpenTelemetry SDK module', async () => {
@@ -226,4 +231,37 @@ registerHooks({ resolve(specifier, context, next) { const r = next(specifier, co
   // Positive control: with the endpoint set the SDK is loaded (the hook does see it).
   assert.ok(sdk(farmRun(otelEnv(receiver))).some((u) => u.includes('@opentelemetry/sdk-trace/')), 'with an endpoint the SDK is loaded');
   assert.equal(receiver.requests, before, 'no command without spans sent anything');
+});
+
+test('a build offloaded through the Nix door is a trace of its own: nix door build → admission → lease → build → apply result', async () => {
+  const farm = await tracedFarm('door', 'http/protobuf', 1);
+  const expr = join(dir.path, 'door.nix');
+  writeFileSync(expr, `derivation { name = "traces-door-${NONCE}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo door ${NONCE} > $out" ]; }\n`);
+  const relay = join(REPO_ROOT, 'cli', 'bin', 'farm-nix-stdio');
+  try {
+    const r = spawnSync(
+      'nix-build',
+      [expr, '--store', join(dir.path, 'door-store'), '--no-out-link', '--max-jobs', '0', '--option', 'substituters', '', '--builders', `ssh-ng://localhost?remote-program=${relay} x86_64-linux - 1`],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...CLEAN_OTEL, FARM_STATE_DIR: farm.stateDir, FARM_COORDINATOR: '', HOME: dir.path, XDG_CACHE_HOME: join(dir.path, 'cache') } },
+    );
+    assert.equal(r.status, 0, `nix-build through the door failed:\n${r.stderr.slice(-3000)}`);
+  } finally {
+    assert.equal(await farm.stop(), 0, 'farm up stops cleanly');
+  }
+  const roots = receiver.spans().filter((s) => s.name === 'nix door build' && String(s.attributes['farm.drv_path']).includes(`traces-door-${NONCE}`));
+  assert.equal(roots.length, 1, 'one nix door build span for the offloaded derivation');
+  const root = roots[0]!;
+  assert.equal(root.parentSpanId, '', 'the door build is the root of its trace');
+  assert.equal(root.serviceName, 'farm-coordinator');
+  const spans = receiver.spans().filter((s) => s.traceId === root.traceId);
+  const index = byId(spans);
+  for (const s of spans) if (s !== root) parentOf(s, index);
+  assert.deepEqual([...new Set(spans.map((s) => s.serviceName))].sort(), ['farm-agent', 'farm-coordinator']);
+  const admission = spans.find((s) => s.name === 'admission');
+  assert.ok(admission !== undefined && parentOf(admission, index) === root, 'the door submission is admitted under the door build');
+  const lease = spans.find((s) => s.name === 'lease' && s.parentSpanId === admission.spanId);
+  assert.ok(lease !== undefined, 'the job has a lease under the admission');
+  const build = spans.find((s) => s.name === 'build' && s.parentSpanId === lease.spanId);
+  assert.ok(build !== undefined && build.serviceName === 'farm-agent', 'the agent built it under the lease');
+  assert.ok(spans.some((s) => s.name === 'apply result' && s.parentSpanId === build.spanId), 'the result was applied under the build');
 });
