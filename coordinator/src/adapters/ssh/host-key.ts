@@ -16,11 +16,25 @@ export interface HostKey {
   readonly publicLine: string;
 }
 
+/**
+ * A new ed25519 key in OpenSSH format that ssh2 reads back. ssh2's generator writes about one key
+ * in 250 malformed (a public key whose leading zero byte was dropped: 31 bytes, "Malformed OpenSSH
+ * private key" when parsed), so each key is parsed before it is kept, and a bad one drawn again.
+ */
+export function generateHostKey(generate: () => string = () => ssh2.utils.generateKeyPairSync('ed25519', { comment: 'farm' }).private): string {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = generate();
+    const parsed = onePrivateKey(ssh2.utils.parseKey(candidate) as ParsedKey | ParsedKey[] | Error);
+    if (!(parsed instanceof Error) && parsed.isPrivateKey()) return candidate;
+  }
+  throw new Error('ssh2 made no readable ed25519 key in 20 attempts');
+}
+
 async function createIfMissing(path: string, logger: Logger): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'farm' });
+  const privateKey = generateHostKey();
   try {
-    await writeFile(path, pair.private, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, privateKey, { mode: 0o600, flag: 'wx' });
     logger.info({ file: path }, 'created the SSH host key');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
