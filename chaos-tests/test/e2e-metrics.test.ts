@@ -65,11 +65,13 @@ test('the scraped counters match what the farm built; the Grafana dashboard quer
   assert.equal(dagRun.code, 0, dagRun.stderr);
   const failing = await runFarm(['submit', '--json', `path:${BIG_DAG}#failing`], { env: env() });
   assert.equal(failing.code, 1, failing.stderr);
-  // The DAG again: its outputs are valid now, nothing is built (dedup). (Not the failing set:
-  // resubmitting it leaves failing.dependent2 waiting forever — a scheduler bug, reported.)
+  // The DAG again: its outputs are valid now, nothing is built (dedup). The failing set again:
+  // its cached failure is reused and the whole chain below it fails at once, nothing built.
   const again = await runFarm(['submit', '--json', ...top], { env: env() });
   assert.equal(again.code, 0, again.stderr);
-  const admitted = [dagRun, failing, again].map((r) => submitted(r.stdout));
+  const failingAgain = await runFarm(['submit', '--json', `path:${BIG_DAG}#failing`], { env: env(), timeoutMs: 60_000 });
+  assert.equal(failingAgain.code, 1, `the failing set again ends (with its cached failure):\n${failingAgain.stderr}`);
+  const admitted = [dagRun, failing, again, failingAgain].map((r) => submitted(r.stdout));
   const alreadyValid = admitted.reduce((n, s) => n + s.alreadyValid, 0);
   assert.ok(admitted[2]!.alreadyValid >= 3, 'the second run of the DAG found its roots built');
 
@@ -107,7 +109,7 @@ test('the scraped counters match what the farm built; the Grafana dashboard quer
   assert.equal(sumOf(coordinator, 'farm_jobs', { state: 'dependency-failed' }), 2);
   for (const state of ['waiting', 'ready', 'running']) assert.equal(sumOf(coordinator, 'farm_jobs', { state }), 0, state);
   assert.equal(sumOf(coordinator, 'farm_queue_depth'), 0, 'nothing is queued at the end');
-  assert.equal(sumOf(coordinator, 'farm_submissions_total'), 3);
+  assert.equal(sumOf(coordinator, 'farm_submissions_total'), 4);
   assert.equal(sumOf(coordinator, 'farm_dedup_hits_total', { kind: 'already-valid' }), alreadyValid);
   assert.equal(sumOf(coordinator, 'farm_queue_wait_seconds_count'), records.length, 'every leased job waited in a queue bucket');
   assert.equal(sumOf(coordinator, 'farm_agents'), 2);
@@ -128,4 +130,20 @@ test('the scraped counters match what the farm built; the Grafana dashboard quer
   for (const m of [coordinator, ...agents]) for (const name of m.keys()) served.add(name);
   const used = new Set(exprs.flatMap((e) => e.match(/\b(farm|process|nodejs)_[a-z0-9_]+/g) ?? []));
   for (const name of used) assert.ok(served.has(name), `the dashboard queries ${name}, which no /metrics serves`);
+});
+
+test('an agent farm up restarts serves its metrics on a new port, and address.json follows', { timeout: 120_000 }, async () => {
+  const addressFile = join(farm.stateDir, 'address.json');
+  const urlsNow = () => (JSON.parse(readFileSync(addressFile, 'utf8')) as { agentMetrics: Record<string, string> }).agentMetrics;
+  const name = farm.agents[0]!;
+  const before = urlsNow()[name]!;
+  const pid = execFileSync('pgrep', ['-f', `agents/${name}.json`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+  process.kill(Number(pid), 'SIGKILL');
+  const after = await eventually(async () => {
+    const url = urlsNow()[name];
+    assert.ok(url !== undefined && url !== before, `address.json names ${name}'s new metrics endpoint (still ${String(url)})`);
+    return url;
+  }, 60_000, 200);
+  const text = await (await fetch(after)).text();
+  assert.match(text, new RegExp(`farm_agent_slots_free\\{agent="${name}"\\}`), 'the new endpoint serves that agent');
 });

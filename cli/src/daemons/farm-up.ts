@@ -128,6 +128,8 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       only: { systems: [system], supportedFeatures: [...NIX_DEFAULT_FEATURES], emulation: options.emulation ?? 'auto' },
     }));
     const names = [...native, ...emulated].map((a) => a.name);
+    // Set once address.json exists: a restarted agent serves its metrics on a new port.
+    let agentRestarted: ((name: string) => void) | undefined;
     const agents = [...native, ...emulated].map(({ name, only }) => {
       const configFile = join(stateDir, 'agents', `${name}.json`);
       const agentConfig = {
@@ -144,7 +146,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       compileAgentConfig(agentConfig, configFile); // fail here, clearly, rather than in a child
       writeFileSync(configFile, `${JSON.stringify(agentConfig, null, 2)}\n`);
       rmSync(join(agentConfig.stateDir, 'metrics-url'), { force: true }); // a killed run's; the agent writes its own
-      return superviseAgent(name, configFile, join(stateDir, 'logs', `${name}.log`));
+      return superviseAgent(name, configFile, join(stateDir, 'logs', `${name}.log`), join(agentConfig.stateDir, 'metrics-url'), () => agentRestarted?.(name));
     });
     stops.push(async () => {
       await Promise.all(agents.map((a) => a.stop()));
@@ -159,7 +161,7 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       cache: coordinator.cache?.url,
       cacheKey: coordinator.cache?.publicKey,
     };
-    writeAddressFile(stateDir, {
+    const address = {
       grpc: coordinator.grpcAddress,
       nats: natsUrl,
       pid: process.pid,
@@ -169,8 +171,20 @@ export async function farmUp(options: FarmUpOptions): Promise<RunningFarm> {
       ...(door.cache !== undefined ? { cache: door.cache } : {}),
       ...(coordinator.opsUrl !== undefined ? { ops: coordinator.opsUrl } : {}),
       agentMetrics,
+    };
+    writeAddressFile(stateDir, address);
+    let stopped = false;
+    stops.push(async () => {
+      stopped = true;
+      rmSync(join(stateDir, 'address.json'), { force: true });
     });
-    stops.push(async () => rmSync(join(stateDir, 'address.json'), { force: true }));
+    agentRestarted = (name) =>
+      void agentMetricsUrls(stateDir, [name], 60_000).then((urls) => {
+        const url = urls[name];
+        if (stopped || url === undefined || url === agentMetrics[name]) return;
+        agentMetrics[name] = url;
+        writeAddressFile(stateDir, address);
+      });
     return { grpcAddress: coordinator.grpcAddress, natsUrl, opsUrl: coordinator.opsUrl, agentNames: names, agentMetrics, door, stop: stopAll };
   } catch (e) {
     await stopAll();
@@ -263,27 +277,33 @@ interface SupervisedAgent {
  * The agent writes its log straight into the file (an O_APPEND fd as its stdout and stderr):
  * relaying it through this process cost the coordinator's event loop a read and a write per line.
  */
-function superviseAgent(name: string, configFile: string, logFile: string): SupervisedAgent {
+/**
+ * Runs the agent and starts it again 1 s after it exits unexpectedly. Before a restart its
+ * metrics-url file is removed (the new process writes its own port) and `restarted` is called.
+ */
+function superviseAgent(name: string, configFile: string, logFile: string, metricsUrlFile: string, restarted: () => void): SupervisedAgent {
   const logFd = openSync(logFile, 'a');
   let stopping = false;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
-  const start = (): void => {
+  const start = (again: boolean): void => {
+    if (again) rmSync(metricsUrlFile, { force: true });
     const c = spawn(process.execPath, [MAIN_JS, 'agent', '--config', configFile], { stdio: ['ignore', logFd, logFd] });
+    if (again) restarted();
     child = c;
     exited = new Promise((resolve) =>
       c.once('exit', (code, signal) => {
         if (!stopping) {
           appendFileSync(logFd, `farm up: agent ${name} exited (${signal ?? `code ${String(code)}`}); restarting in 1 s\n`);
           setTimeout(() => {
-            if (!stopping) start();
+            if (!stopping) start(true);
           }, 1000).unref();
         }
         resolve();
       }),
     );
   };
-  start();
+  start(false);
   return {
     stop: async () => {
       stopping = true;
