@@ -206,7 +206,7 @@ test('the SSH endpoint: per-key systems are enforced, unknown keys and shells ar
   assert.match(unknown.stderr, /unknown command 'rm -rf \/'/);
 });
 
-test('the binary cache: nix copy --from http://farm with signature checking takes the key farm cache key prints, and refuses a wrong one', async () => {
+test('signature checking on: nix copy --from http://farm, ssh-ng:// and ssh:// takes the key farm cache key prints, and refuses a wrong one', async () => {
   // Outputs the farm built through the door.
   const nonce = `${NONCE}-cache`;
   const r = offload('c', 'ssh-ng', freshStore('cache-build'), nonce);
@@ -226,6 +226,18 @@ test('the binary cache: nix copy --from http://farm with signature checking take
   const bad = copy(wrongKey, freshStore('from-cache-wrong-key'));
   assert.notEqual(bad.code, 0, 'a cache signed with another key is refused');
   assert.match(bad.stderr, /signature|trusted/i);
+  // The door shows the same signatures: nix copy --from ssh-ng:// and ssh:// check them as well.
+  for (const scheme of ['ssh-ng', 'ssh'] as const) {
+    const fromDoor = (trusted: string, store: string) =>
+      nix(['nix', '--extra-experimental-features', 'nix-command', 'copy', '--option', 'substituters', '', '--option', 'trusted-public-keys', trusted, '--from', `${scheme}://localhost?remote-program=${RELAY}`, '--to', store, ...reference.keys()]);
+    const signed = freshStore(`from-door-${scheme}`);
+    const accepted = fromDoor(publicKey, signed);
+    assert.equal(accepted.code, 0, `${scheme}: the farm's signature is accepted:\n${accepted.stderr}`);
+    for (const [path, hash] of reference) assert.equal(hashIn(signed, path), hash, `${path} over ${scheme}:// has the local build's NAR hash`);
+    const refused = fromDoor(wrongKey, freshStore(`from-door-${scheme}-wrong-key`));
+    assert.notEqual(refused.code, 0, `${scheme}: without the farm's key the paths are refused`);
+    assert.match(refused.stderr, /signature|trusted/i);
+  }
 });
 
 test('nix build --store ssh-ng://… (the derivations uploaded, then built with BuildPathsWithResults) names the outputs', () => {

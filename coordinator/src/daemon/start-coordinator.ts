@@ -29,6 +29,7 @@ import { startSocketDoor } from '../adapters/nix-door/socket-door.js';
 import { startSshGateway, type RunningSshGateway } from '../adapters/ssh/ssh-gateway.js';
 import { loadOrCreateCacheKey } from '../adapters/http-cache/cache-key.js';
 import { startHttpCache } from '../adapters/http-cache/http-cache.js';
+import { farmSignatures } from '../adapters/http-cache/path-signatures.js';
 import { startOpsServer, type OpsRoute } from '../adapters/http-ops/ops-server.js';
 import { CoordinatorMetrics } from '../adapters/metrics/coordinator-metrics.js';
 import { metricsRoutes } from '../adapters/metrics/routes.js';
@@ -115,7 +116,16 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
 
     const logs = new JetStreamLogSource(js, jsm, logger.child({ component: 'logs' }));
     const builds = new DoorBuilds({ service, store, logs, clock, logger: logger.child({ component: 'door' }), defaultMaxBuilds: config.door.maxBuildsPerClient });
-    const door = createNixDoor({ store, builds, logger: logger.child({ component: 'door' }), maxUploadBytes: config.door.maxUploadBytes, version: `farm ${FARM_VERSION}` });
+    // The farm's signing key (the binary cache's): the door signs the path infos it shows with it too.
+    const cacheKey = config.cache === undefined ? undefined : await loadOrCreateCacheKey(resolve(config.cache.secretKeyFile), config.cache.keyName);
+    const door = createNixDoor({
+      store,
+      builds,
+      logger: logger.child({ component: 'door' }),
+      maxUploadBytes: config.door.maxUploadBytes,
+      version: `farm ${FARM_VERSION}`,
+      signaturesOf: cacheKey === undefined ? undefined : (info) => farmSignatures(info, cacheKey),
+    });
     const doorInfo = { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' };
     const grpc = await startGrpcServer({ service, store, logs, logger: logger.child({ component: 'grpc' }), door, doorInfo: () => doorInfo, observer: metrics }, config.listen);
     parts.push({ name: 'gRPC server', close: () => grpc.close() });
@@ -134,8 +144,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: StartCoo
     }
 
     logger.info({ grpc: grpc.address, nats: config.nats.servers, stateDir }, `coordinator listening on ${grpc.address}`);
-    if (config.cache !== undefined) {
-      const key = await loadOrCreateCacheKey(resolve(config.cache.secretKeyFile), config.cache.keyName);
+    if (config.cache !== undefined && cacheKey !== undefined) {
+      const key = cacheKey;
       const cache = await startHttpCache(
         { store, logs, logger: logger.child({ component: 'cache' }) },
         { listen: config.cache.listen, key, compression: config.cache.compression, priority: config.cache.priority, workDir: resolve(config.cache.workDir) },

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { FarmError, type Logger } from '@farm/common';
-import { isStorePath } from '@farm/nix';
+import { isStorePath, type PathInfo } from '@farm/nix';
 import type { FarmStore } from '../../ports/farm-store.js';
 import type { DoorBuilds } from '../../service/door-builds.js';
 
@@ -18,6 +18,16 @@ export interface DoorContext {
   readonly maxUploadBytes: number;
   /** Reported to worker-protocol clients as the daemon's version. */
   readonly version: string;
+  /**
+   * The signatures to show for a path (the farm key's first), so that `nix copy --from` the door
+   * works with the farm's key in trusted-public-keys; absent = the path's own signatures only.
+   */
+  readonly signaturesOf?: ((info: PathInfo) => string[]) | undefined;
+}
+
+/** The path info as the door shows it: with the farm's signatures when it has a key. */
+export function shownPathInfo(ctx: DoorContext, info: PathInfo): PathInfo {
+  return ctx.signaturesOf === undefined ? info : { ...info, sigs: ctx.signaturesOf(info) };
 }
 
 /** Writes chunks in order, waiting for 'drain' when the stream asks to. */

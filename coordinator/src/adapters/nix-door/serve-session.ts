@@ -26,7 +26,7 @@ import {
   type ServeRequest,
 } from '@farm/nix';
 import { importUploadedPath, importUploadedPaths, sortByReferences } from '../../service/door-store.js';
-import { pipeTo, storePathArg, storePathArgs, writeAll, type DoorContext } from './door-context.js';
+import { pipeTo, shownPathInfo, storePathArg, storePathArgs, writeAll, type DoorContext } from './door-context.js';
 import type { DoorPrincipal, NixSessionStreams } from './session-api.js';
 
 export async function runServeSession(ctx: DoorContext, write: boolean, principal: DoorPrincipal, io: NixSessionStreams): Promise<void> {
@@ -61,8 +61,9 @@ async function answer(ctx: DoorContext, req: Exclude<ServeRequest, { cmd: 'DumpS
     case 'QueryPathInfos': {
       const infos: ServePathInfo[] = [];
       for (const path of storePathArgs(req.paths, 'QueryPathInfos')) {
-        const info = await store.getPathInfo(path);
-        if (info === undefined) continue;
+        const stored = await store.getPathInfo(path);
+        if (stored === undefined) continue;
+        const info = shownPathInfo(ctx, stored);
         infos.push({
           path,
           deriver: info.deriver ?? '',

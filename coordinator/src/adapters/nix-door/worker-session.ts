@@ -34,7 +34,7 @@ import {
   type WorkerRequest,
 } from '@farm/nix';
 import { addContentAddressed, importUploadedPath, importUploadedPaths, queryMissing } from '../../service/door-store.js';
-import { pipeTo, storePathArg, storePathArgs, writeAll, type DoorContext } from './door-context.js';
+import { pipeTo, shownPathInfo, storePathArg, storePathArgs, writeAll, type DoorContext } from './door-context.js';
 import type { DoorPrincipal, NixSessionStreams } from './session-api.js';
 
 interface SessionSettings {
@@ -106,7 +106,7 @@ async function answer(ctx: DoorContext, req: WorkerRequest, version: number, pri
     }
     case 'QueryPathInfo': {
       const info = await store.getPathInfo(storePathArg(req.path, req.op));
-      return { op: req.op, info: info === undefined ? undefined : pathInfoToWire(info, 'worker') };
+      return { op: req.op, info: info === undefined ? undefined : pathInfoToWire(shownPathInfo(ctx, info), 'worker') };
     }
     case 'QueryPathFromHashPart': {
       if (!/^[0-9a-df-np-sv-z]{32}$/.test(req.hashPart)) throw new FarmError('INVALID_ARGUMENT', `'${req.hashPart.slice(0, 64)}' is not a store path hash part`);
