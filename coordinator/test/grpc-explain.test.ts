@@ -153,3 +153,28 @@ test('Explain refuses bad requests and names jobs it does not know', { timeout: 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('after a restart, a job that finished in the earlier run is explained from its records (by drv path and by job id)', { timeout: 60_000 }, async () => {
+  const drvs = await instantiate(diamondExpression('explain-restart'), DIAMOND_ATTRS);
+  await withFarm(async (farm) => {
+    await uploadClosure(farm.client, [drvs.a!]);
+    await submit(farm, [drvs.a!]);
+    await registerAgent(farm.service, 'x86', { maxJobs: 1 });
+    const [a] = await requestWork(farm.service, 'x86', 1);
+    assert.equal((await buildAndReport(farm, 'x86', a!)).accepted, true);
+    assert.equal((await explain(farm, { drvPath: drvs.a! })).state, 'JOB_STATE_SUCCEEDED');
+
+    await farm.restart();
+    for (const request of [{ drvPath: drvs.a! }, { jobId: jobIdOf(drvs.a!) }]) {
+      const e = await explain(farm, request);
+      assert.equal(e.state, 'JOB_STATE_SUCCEEDED');
+      assert.equal(e.drvPath, drvs.a);
+      assert.equal(e.agentId, 'x86');
+      assert.match(e.summary, /^succeeded on x86 in an earlier run of the coordinator/);
+      assert.ok(e.details.some((d) => /^build \(epoch \d+\) built on x86 at /.test(d)), e.details.join('\n'));
+    }
+    // Still NOT_FOUND for what the farm never had, and for the job's hash under another name.
+    await rejectsWith(explain(farm, { drvPath: drvs.feature! }), 'NOT_FOUND', /never submitted/);
+    await rejectsWith(explain(farm, { drvPath: drvs.a!.replace(/-svc-[^/]*\.drv$/, '-renamed.drv') }), 'NOT_FOUND', /never submitted/);
+  });
+});

@@ -22,8 +22,9 @@ export class ExplainCommand extends ClientCommand {
       priority), the inputs it waits for and a table of the connected agents: systems, features
       (mandatory ones marked with \`*\`), busy/maximum slots and whether each fits the job.
 
-      Only jobs of this coordinator run are known: a derivation that was never submitted, or
-      whose outputs the farm already had, is reported as not found.
+      A job that finished before the coordinator last restarted is explained from its records:
+      its final state, the agent, and each build attempt. A derivation that was never submitted,
+      or whose outputs the farm already had, is reported as not found.
     `,
     examples: [
       ['Why is this derivation not building?', '$0 explain /nix/store/…-hello-2.12.drv'],

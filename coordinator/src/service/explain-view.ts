@@ -5,6 +5,7 @@
  */
 import type { ExplainAgent, ExplainResponse } from '@farm/proto';
 import type { AgentView, Explanation } from '../core/scheduler-types.js';
+import type { BuildRow, JobRow } from './coordinator-state.js';
 import { jobStateName } from './convert.js';
 
 /** An Explain request as received: the service checks that exactly one field is set. */
@@ -59,4 +60,36 @@ function agentToProto(a: AgentView): ExplainAgent {
 /** A non-negative whole number of ms (uint64 on the wire refuses fractions and NaN). */
 function wholeMs(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : 0;
+}
+
+/**
+ * A job the scheduler no longer holds — one that finished in an earlier run of the coordinator
+ * (after a restart only unfinished submissions are replayed) — explained from what the state
+ * kept: its last row and its build records. No queue facts: it is not queued.
+ */
+export function explanationFromRecords(job: JobRow, builds: readonly BuildRow[]): ExplainResponse {
+  const last = builds.at(-1);
+  const where = job.agentId !== '' ? ` on ${job.agentId}` : '';
+  const details = builds.map((b) => `build (epoch ${b.epoch}) ${b.status}${b.agentId !== '' ? ` on ${b.agentId}` : ''} at ${new Date(b.finishedMs).toISOString()}${b.message !== '' ? `: ${b.message}` : ''}`);
+  if (job.reason !== '') details.unshift(`reason: ${job.reason}`);
+  return {
+    jobId: job.jobId,
+    drvPath: job.drvPath,
+    state: jobStateName(job.status),
+    epoch: job.epoch,
+    attempts: builds.length,
+    submissions: [],
+    summary: `${job.status}${where} in an earlier run of the coordinator (it no longer tracks this job; these are its records)`,
+    details,
+    waitingFor: [],
+    agents: [],
+    position: 0,
+    backoffUntilMs: 0,
+    failedAgents: [],
+    agentId: job.agentId !== '' ? job.agentId : (last?.agentId ?? ''),
+    placement: '',
+    criticalPathMs: 0,
+    estimateMs: 0,
+    priority: 0,
+  };
 }

@@ -33,6 +33,7 @@ import type {
   BuildResult__Output,
   CancelResponse,
   Capabilities,
+  ExplainResponse,
   Heartbeat__Output,
   HeartbeatAck,
   ListAgentsResponse,
@@ -61,7 +62,7 @@ import type { BuildRow, CoordinatorState, EventRow, JobRow, SubmissionRow } from
 import { loadGraph, outputPaths } from './derivation-graph.js';
 import { addDerivationFromNar } from './drv-upload.js';
 import { asFarmError, farmErrors, invalid } from './errors.js';
-import { explanationToProto, type ExplainQuery } from './explain-view.js';
+import { explanationFromRecords, explanationToProto, type ExplainQuery } from './explain-view.js';
 import { Journal, type SchedulerEventsListener } from './journal.js';
 import { retry as retryFailures } from './retry.js';
 import { agentName, capabilities, drvPath as checkDrvPath, JOB_ID, jobId as checkJobId, LIMITS, nonEmpty, str, uint } from './validate.js';
@@ -453,9 +454,27 @@ export class FarmService implements AgentApi {
 
   /**
    * Explain (`farm explain`): why the job is where it is. Exactly one of drvPath / jobId (proto3:
-   * '' is unset); NOT_FOUND when the scheduler has no such job in this run.
+   * '' is unset); NOT_FOUND when the scheduler has no such job in this run (explainWithRecords
+   * also answers for jobs of earlier runs).
    */
-  explain(request: ExplainQuery) {
+  explain(request: ExplainQuery): ExplainResponse {
+    const found = this.explainInRun(request);
+    if (found.response === undefined) throw found.notFound();
+    return found.response;
+  }
+
+  /** explain(), and for a job that finished in an earlier run of the coordinator, what its records say. */
+  async explainWithRecords(request: ExplainQuery): Promise<ExplainResponse> {
+    const found = this.explainInRun(request);
+    if (found.response !== undefined) return found.response;
+    // Not in this run: a job id names its .drv by hash part (the store finds it), then its records.
+    const drvPath = found.drv ?? (await this.store.queryPathFromHashPart(found.jobId));
+    const row = drvPath === undefined ? undefined : this.state.getJob(drvPath);
+    if (row === undefined || row.jobId !== found.jobId || (found.drv !== undefined && row.drvPath !== found.drv)) throw found.notFound();
+    return explanationFromRecords(row, this.state.listBuilds(row.drvPath));
+  }
+
+  private explainInRun(request: ExplainQuery): { response: ExplainResponse | undefined; jobId: string; drv: string | undefined; notFound: () => FarmError } {
     this.assertOpen();
     const hasDrv = request.drvPath !== undefined && request.drvPath !== '';
     const hasJob = request.jobId !== undefined && request.jobId !== '';
@@ -463,11 +482,11 @@ export class FarmService implements AgentApi {
     const drv = hasDrv ? checkDrvPath(request.drvPath, 'drvPath') : undefined;
     const jobId = drv !== undefined ? parseStorePath(drv).hashPart : checkJobId(request.jobId, 'jobId');
     const e = this.scheduler.explain(jobId);
+    const notFound = () => new FarmError('NOT_FOUND', `no job for ${drv ?? jobId}: it was never submitted, or its outputs were already valid`, { job: drv ?? jobId });
+    if (e === undefined) return { response: undefined, jobId, drv, notFound };
     // A drv path with the job's hash but another name is not that job.
-    if (e === undefined || (drv !== undefined && e.drvPath !== drv)) {
-      throw new FarmError('NOT_FOUND', `no job for ${drv ?? jobId}: it was never submitted, or its outputs were already valid`, { job: drv ?? jobId });
-    }
-    return explanationToProto(e, this.journal.jobs.get(e.drvPath)?.agentId);
+    if (drv !== undefined && e.drvPath !== drv) throw notFound();
+    return { response: explanationToProto(e, this.journal.jobs.get(e.drvPath)?.agentId), jobId, drv, notFound };
   }
 
   /**

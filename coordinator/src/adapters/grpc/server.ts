@@ -160,7 +160,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, listen: string): Pro
     Status: unary('Status', (req) => service.status(req.submissionId)),
     ListAgents: unary('ListAgents', () => service.listAgents()),
     ListBuilds: unary('ListBuilds', (req) => service.listBuilds(req.drvPath)),
-    Explain: unary('Explain', (req) => service.explain(req)),
+    Explain: unary('Explain', (req) => service.explainWithRecords(req)),
     Retry: unary('Retry', (req) => service.retry(req)),
 
     GetDoorInfo: unary('GetDoorInfo', () => deps.doorInfo?.() ?? { cacheUrl: '', cachePublicKey: '', sshAddress: '', sshHostKey: '' }),
