@@ -5,7 +5,8 @@
  * {fileHash, fileSize} is kept in meta/ keyed by NAR hash — paths with the same NAR share one file.
  * Later requests, also after a restart, find the metadata and the file and serve them as they are.
  *
- * Concurrent first requests for one NAR share a single compression (in-process); separate
+ * Concurrent first requests for one NAR share a single compression (in-process), and at most
+ * one compression per CPU runs at once (compression-slots.ts); separate
  * processes on one work dir would each write a complete temp file and rename it, so a reader
  * never sees a partial file. Memory stays bounded by the stream buffers, whatever the NAR size.
  *
@@ -15,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +25,7 @@ import { Hash, type PathInfo } from '@farm/nix';
 import type { FarmStore } from '../../ports/farm-store.js';
 import type { CompressionMethod } from './compression.js';
 import { tempName, writeAtomically, type WorkLayout } from './work-layout.js';
+import { CompressionSlots } from './compression-slots.js';
 
 export interface NarFile {
   /** Relative to the cache root: `nar/<fileHash nix32>.nar<ext>`. */
@@ -45,13 +48,17 @@ export class NarFiles {
   private readonly known = new Map<string, NarFile>();
   private readonly pending = new Map<string, Promise<NarFile>>();
   private readonly stop = new AbortController();
+  private readonly slots: CompressionSlots;
 
   constructor(
     private readonly store: FarmStore,
     private readonly method: CompressionMethod,
     private readonly layout: WorkLayout,
     private readonly logger: Logger,
-  ) {}
+    maxCompressions: number = availableParallelism(),
+  ) {
+    this.slots = new CompressionSlots(maxCompressions);
+  }
 
   /** The file a narinfo for `info` names; compresses the NAR first if that was never done. */
   async fileOf(info: PathInfo): Promise<NarFile> {
@@ -64,7 +71,7 @@ export class NarFiles {
     }
     let running = this.pending.get(key);
     if (running === undefined) {
-      running = this.compress(info).finally(() => this.pending.delete(key));
+      running = this.slots.run(() => this.compress(info)).finally(() => this.pending.delete(key));
       this.pending.set(key, running);
     }
     return running;
