@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './config.js';
 export * from './grpc-status.js';
 export * from './tracing/index.js';
+export * from './http-listen.js';

@@ -5,9 +5,8 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { FarmError, type Logger } from '@farm/common';
+import { listenHttp, type Logger } from '@farm/common';
 import type { Registry } from 'prom-client';
 
 export const METRICS_URL_FILE = 'metrics-url';
@@ -19,7 +18,6 @@ export interface RunningMetricsServer {
 }
 
 export async function startMetricsServer(registry: Registry, listen: string, options: { readonly stateDir: string; readonly logger: Logger }): Promise<RunningMetricsServer> {
-  const { host, port } = parseListen(listen);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://agent.invalid').pathname;
     if (path !== '/metrics') {
@@ -43,18 +41,7 @@ export async function startMetricsServer(registry: Registry, listen: string, opt
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (e: Error) => reject(new FarmError('UNAVAILABLE', `the agent's metrics endpoint cannot listen on ${listen}: ${e.message}`, {}, { cause: e }));
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  server.on('error', (e) => options.logger.error({ err: e }, 'metrics server error'));
-  const bound = (server.address() as AddressInfo).port;
-  const shown = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shown}:${bound}/metrics`;
+  const url = `${await listenHttp(server, listen, "the agent's metrics endpoint", options.logger)}/metrics`;
   const file = join(options.stateDir, METRICS_URL_FILE);
   writeFileSync(file, `${url}\n`);
   options.logger.info({ url }, 'metrics endpoint listening');
@@ -68,12 +55,4 @@ export async function startMetricsServer(registry: Registry, listen: string, opt
         server.closeAllConnections();
       })),
   };
-}
-
-/** 'host:port', '[v6]:port' or ':port' (all interfaces). */
-function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(listen.trim());
-  const port = Number(m?.[3]);
-  if (m === null || !(port >= 0 && port <= 65535)) throw new FarmError('INVALID_CONFIG', `metrics.listen: '${listen}' is not host:port`);
-  return { host: m[1] ?? m[2] ?? '', port };
 }

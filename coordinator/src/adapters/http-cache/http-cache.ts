@@ -14,17 +14,15 @@
  */
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FarmError, isFarmError, type Logger } from '@farm/common';
+import { FarmError, isFarmError, listenHttp, parseHttpListen, type Logger } from '@farm/common';
 import { DEFAULT_STORE_DIR, formatNixCacheInfo } from '@farm/nix';
 import type { FarmStore } from '../../ports/farm-store.js';
 import type { LogSource } from '../../ports/log-source.js';
 import { lastAttemptLog } from './build-log.js';
 import type { CacheKey } from './cache-key.js';
 import { compressionMethod, type CacheCompression } from './compression.js';
-import { httpUrl, parseHttpListen } from '../http-listen.js';
 import { NarFiles } from './nar-files.js';
 import { NarListings } from './nar-listings.js';
 import { narInfoText } from './narinfo-text.js';
@@ -74,7 +72,7 @@ const notFound = (what: string): Reply => ({ status: 404, type: 'text/plain; cha
 export async function startHttpCache(deps: HttpCacheDeps, options: HttpCacheOptions): Promise<RunningHttpCache> {
   const method = compressionMethod(options.compression);
   if (!Number.isSafeInteger(options.priority)) throw new FarmError('INVALID_CONFIG', `the binary cache priority must be an integer, got ${options.priority}`);
-  const { host, port } = parseHttpListen(options.listen, 'the binary cache');
+  parseHttpListen(options.listen, 'the binary cache'); // a bad address fails before any work
   const layout = workLayout(options.workDir);
   await prepareWorkLayout(layout);
   const { store, logger } = deps;
@@ -167,21 +165,7 @@ export async function startHttpCache(deps: HttpCacheDeps, options: HttpCacheOpti
   }
 
   const server = createServer((req, res) => void handle(req, res));
-  // Malformed HTTP (not even a request line) is answered 400 by Node; never an unhandled error.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (e: Error) => reject(new FarmError('UNAVAILABLE', `the binary cache cannot listen on ${options.listen}: ${e.message}`, {}, { cause: e }));
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  server.on('error', (e) => logger.error({ err: e }, 'binary cache server error'));
-  const url = httpUrl(host, (server.address() as AddressInfo).port);
+  const url = await listenHttp(server, options.listen, 'the binary cache', logger);
   logger.info({ url, compression: method.name, publicKey: options.key.publicKey }, 'binary cache listening');
 
   let closing: Promise<void> | undefined;

@@ -10,9 +10,7 @@
  * client goes or the server closes; close() ends them all.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { FarmError, type Logger } from '@farm/common';
-import { httpUrl, parseHttpListen } from '../http-listen.js';
+import { listenHttp, type Logger } from '@farm/common';
 
 export type OpsMethod = 'GET' | 'HEAD' | 'POST';
 
@@ -61,7 +59,6 @@ function findRoute(routes: readonly OpsRoute[], pathname: string): { route: OpsR
 
 export async function startOpsServer(deps: { readonly routes: readonly OpsRoute[]; readonly logger: Logger }, listen: string): Promise<RunningOpsServer> {
   const { routes, logger } = deps;
-  const { host, port } = parseHttpListen(listen, 'the ops endpoint');
   const requests = new Set<AbortController>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -92,20 +89,7 @@ export async function startOpsServer(deps: { readonly routes: readonly OpsRoute[
   }
 
   const server = createServer((req, res) => void handle(req, res));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (e: Error) => reject(new FarmError('UNAVAILABLE', `the ops endpoint cannot listen on ${listen}: ${e.message}`, {}, { cause: e }));
-    server.once('error', fail);
-    server.listen(port, host, () => {
-      server.off('error', fail);
-      resolve();
-    });
-  });
-  server.on('error', (e) => logger.error({ err: e }, 'ops server error'));
-  const url = httpUrl(host, (server.address() as AddressInfo).port);
+  const url = await listenHttp(server, listen, 'the ops endpoint', logger);
   logger.info({ url }, 'ops endpoint listening (dashboard, /metrics)');
 
   let closing: Promise<void> | undefined;
